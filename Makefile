@@ -1,0 +1,33 @@
+# The two commands: `make run` starts the whole system on this machine, `make test` tests it.
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint bench histories clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/reentry up
+
+test: $(STAMP)
+	$(VENV)/bin/pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+bench: $(STAMP)
+	$(VENV)/bin/python bench/throughput.py
+
+# Record the workflow histories that the replay test keeps replaying.
+histories: $(STAMP)
+	REENTRY_RECORD_HISTORIES=1 $(VENV)/bin/pytest tests/workflows -q
+
+clean:
+	rm -rf $(VENV) .data

@@ -1,0 +1,34 @@
+"""Typed calls from the API into Temporal, shared by the routes, the tests and the benchmark."""
+
+from __future__ import annotations
+
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from domain.models import DetentionNotice, NoticeReceipt, StartCaseInput
+from domain.policy import Policy
+from workflows.case import CaseWorkflow
+
+
+async def start_case(client: Client, notice: DetentionNotice, *, policy: Policy, task_queue: str) -> NoticeReceipt:
+    """Start the case of a day-one notice, exactly once.
+
+    Update-with-start: a first notice starts the workflow, a repeat reaches the running
+    case (which answers that it was not new). A repeat for a case that has already
+    closed starts nothing either: the id may not be reused.
+    """
+    operation = WithStartWorkflowOperation(
+        CaseWorkflow.run,
+        StartCaseInput(notice=notice, policy=policy),
+        id=notice.case_id,
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
+    try:
+        return await client.execute_update_with_start_workflow(
+            CaseWorkflow.receive_notice, notice, start_workflow_operation=operation
+        )
+    except WorkflowAlreadyStartedError:
+        return NoticeReceipt(case_id=notice.case_id, created=False)

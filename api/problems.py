@@ -1,0 +1,95 @@
+"""Errors as RFC 9457 problem details, and the mapping of workflow errors to statuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from workflows.case import ErrorType
+
+PROBLEM_JSON = "application/problem+json"
+
+STATUS_FOR_ERROR_TYPE = {
+    ErrorType.TASK_NOT_FOUND: 404,
+    ErrorType.CASE_CLOSED: 409,
+    ErrorType.TASK_NOT_OPEN: 409,
+    ErrorType.PREREQUISITES_OPEN: 409,
+    ErrorType.TASK_ASSIGNED_TO_OTHER: 409,
+    ErrorType.EVENT_NOT_POSSIBLE: 409,
+    ErrorType.INVALID_OUTCOME: 422,
+    ErrorType.INVALID_EVENT: 422,
+}
+
+TITLES = {
+    400: "Bad request",
+    404: "Not found",
+    409: "Not possible now",
+    413: "Request too large",
+    422: "Invalid request",
+    500: "Internal error",
+    503: "Service unavailable",
+}
+
+
+class Problem(Exception):
+    """An error that the API answers with a problem-details body."""
+
+    def __init__(self, status: int, detail: str, *, type_: str = "about:blank", **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.type, self.extra = status, detail, type_, extra
+
+
+def problem_response(
+    request: Request, status: int, detail: str, type_: str = "about:blank", **extra: Any
+) -> JSONResponse:
+    body = {
+        "type": type_,
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def case_not_found(case_id: str) -> Problem:
+    return Problem(404, f"no case {case_id!r}", type_="urn:reentry:problem:case-not-found")
+
+
+def from_update_failure(err: WorkflowUpdateFailedError) -> Problem:
+    """Map a rejected update to a status by the error's stable type, never its text."""
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.type in STATUS_FOR_ERROR_TYPE:
+        return Problem(STATUS_FOR_ERROR_TYPE[cause.type], cause.message, type_=f"urn:reentry:problem:{cause.type}")
+    raise err
+
+
+def from_rpc_error(err: RPCError, case_id: str) -> Problem:
+    if err.status == RPCStatusCode.NOT_FOUND:
+        # A case whose workflow has finished no longer takes updates.
+        return case_not_found(case_id)
+    raise err
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(request, exc.status, exc.detail, exc.type, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem_response(request, 422, detail, "urn:reentry:problem:invalid-request", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response(request, exc.status_code, str(exc.detail))

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from api.deps import ActorDep, CaseIdDep, TemporalDep
+from api.problems import from_rpc_error, from_update_failure
+from api.schemas import AssignTaskBody, CaseView, CompleteTaskBody
+from domain.models import (
+    AssignTaskInput,
+    CaseEvent,
+    CaseSummary,
+    ClaimTaskInput,
+    CompleteTaskInput,
+    RecordEventInput,
+    Task,
+)
+from workflows.case import CaseWorkflow
+
+router = APIRouter(prefix="/v1/cases", tags=["cases"])
+
+
+async def _update(temporal: TemporalDep, case_id: str, update: Any, arg: Any) -> Any:
+    handle = temporal.get_workflow_handle_for(CaseWorkflow.run, case_id)
+    try:
+        return await handle.execute_update(update, arg)
+    except WorkflowUpdateFailedError as err:
+        raise from_update_failure(err) from err
+    except RPCError as err:
+        raise from_rpc_error(err, case_id) from err
+
+
+@router.get("/{case_id}")
+async def get_case(case_id: CaseIdDep, temporal: TemporalDep) -> CaseView:
+    """The whole state of a case, read from its workflow."""
+    handle = temporal.get_workflow_handle_for(CaseWorkflow.run, case_id)
+    try:
+        state = await handle.query(CaseWorkflow.state)
+    except RPCError as err:
+        raise from_rpc_error(err, case_id) from err
+    return CaseView.from_state(state)
+
+
+@router.post("/{case_id}/tasks/{task_key}/complete")
+async def complete_task(
+    case_id: CaseIdDep, task_key: str, body: CompleteTaskBody, actor: ActorDep, temporal: TemporalDep
+) -> Task:
+    """Complete a task, with the outcome its kind asks for."""
+    update = CompleteTaskInput(task_key=task_key, actor=actor, outcome=body.outcome)
+    return await _update(temporal, case_id, CaseWorkflow.complete_task, update)
+
+
+@router.post("/{case_id}/tasks/{task_key}/claim")
+async def claim_task(case_id: CaseIdDep, task_key: str, actor: ActorDep, temporal: TemporalDep) -> Task:
+    """Take a task on as its assignee."""
+    return await _update(temporal, case_id, CaseWorkflow.claim_task, ClaimTaskInput(task_key=task_key, actor=actor))
+
+
+@router.post("/{case_id}/tasks/{task_key}/assign")
+async def assign_task(
+    case_id: CaseIdDep, task_key: str, body: AssignTaskBody, actor: ActorDep, temporal: TemporalDep
+) -> Task:
+    """Give a task to a person, a team, or both."""
+    update = AssignTaskInput(task_key=task_key, actor=actor, assignee=body.assignee, team=body.team)
+    return await _update(temporal, case_id, CaseWorkflow.assign_task, update)
+
+
+@router.post("/{case_id}/events")
+async def record_event(case_id: CaseIdDep, event: CaseEvent, actor: ActorDep, temporal: TemporalDep) -> CaseSummary:
+    """Record an event from outside: screening, plan, release date, release, leave, move, consent, closure."""
+    return await _update(temporal, case_id, CaseWorkflow.record_event, RecordEventInput(actor=actor, event=event))

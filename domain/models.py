@@ -1,0 +1,498 @@
+"""Case, task and event models shared by the workflow, the activities and the API.
+
+Every model that crosses a Temporal boundary is a pydantic model, so fields can be
+added later without breaking running cases: give every new field a default.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from stdnum.exceptions import ValidationError as StdnumValidationError
+from stdnum.nl import bsn as stdnum_bsn
+
+from domain.policy import Policy
+
+
+class Phase(StrEnum):
+    """Where a case stands in the course from notification to aftercare."""
+
+    NOTIFIED = "notified"
+    PLANNING = "planning"
+    PREPARING_RELEASE = "preparing_release"
+    RELEASED = "released"
+    CLOSED = "closed"
+
+
+class ClosedReason(StrEnum):
+    AFTERCARE_COMPLETED = "aftercare_completed"
+    RE_DETAINED = "re_detained"
+    MOVED = "moved"
+    DECLINED = "declined"
+    DECEASED = "deceased"
+    OTHER = "other"
+
+
+class BasicCondition(StrEnum):
+    """The basisvoorwaarden: what must be in order for a new start after detention."""
+
+    ID_DOCUMENT = "id_document"
+    INCOME = "income"
+    HOUSING = "housing"
+    WORK_DAYTIME = "work_daytime"
+    CARE = "care"
+    DEBTS = "debts"
+    SOCIAL_NETWORK = "social_network"
+
+
+class ScreeningStatus(StrEnum):
+    IN_ORDER = "in_order"
+    NEEDS_ACTION = "needs_action"
+    UNKNOWN = "unknown"
+    NO_CONSENT = "no_consent"
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class OffenceCategory(StrEnum):
+    PROPERTY = "property"
+    VIOLENT = "violent"
+    SEXUAL = "sexual"
+    DRUGS = "drugs"
+    TRAFFIC = "traffic"
+    OTHER = "other"
+
+
+class EscalationLevel(StrEnum):
+    """Rungs of the escalation ladder, in order."""
+
+    NONE = "none"
+    REMINDER = "reminder"
+    SUPERVISOR = "supervisor"
+    COORDINATOR = "coordinator"
+
+
+ESCALATION_ORDER = list(EscalationLevel)
+
+# ---------------------------------------------------------------------------
+# Input validation helpers
+
+
+def _valid_bsn(value: str) -> str:
+    try:
+        return stdnum_bsn.validate(value)
+    except StdnumValidationError:
+        # The message names the rule, never the number itself.
+        raise ValueError("not a valid BSN: it must be 9 digits that pass the 11-check") from None
+
+
+Bsn = Annotated[str, StringConstraints(strip_whitespace=True, max_length=11), AfterValidator(_valid_bsn)]
+MunicipalityCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
+DetentionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")]
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Actor = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Note = Annotated[str, StringConstraints(max_length=2000)]
+
+CASE_ID_PREFIX = "case-"
+CASE_ID_PATTERN = re.compile(r"^case-[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
+
+
+def case_id_for(detention_id: str) -> str:
+    """The workflow id of a detention episode: pseudonymous, never a name or BSN."""
+    return f"{CASE_ID_PREFIX}{detention_id}"
+
+
+class Strict(BaseModel):
+    """Input from outside: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------------------
+# The day-one notice
+
+
+class Person(Strict):
+    bsn: Bsn
+    given_names: Name
+    surname: Name
+    birth_date: date
+
+    @model_validator(mode="after")
+    def _birth_date_in_range(self) -> Person:
+        if not date(1900, 1, 1) <= self.birth_date <= date(2100, 1, 1):
+            raise ValueError("birth_date is out of range")
+        return self
+
+
+class DetentionNotice(Strict):
+    """The prison service's notice on the first day of detention."""
+
+    detention_id: DetentionId
+    person: Person
+    municipality: MunicipalityCode
+    prison: Code
+    detention_start: date
+    expected_release: date | None = None
+    offence_category: OffenceCategory = OffenceCategory.OTHER
+    conviction_final: bool = False
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> DetentionNotice:
+        if self.expected_release is not None and self.expected_release < self.detention_start:
+            raise ValueError("expected_release is before detention_start")
+        if self.person.birth_date >= self.detention_start:
+            raise ValueError("person.birth_date must be before detention_start")
+        return self
+
+    @property
+    def case_id(self) -> str:
+        return case_id_for(self.detention_id)
+
+
+# ---------------------------------------------------------------------------
+# Task outcomes: each task template names the kind of outcome it takes.
+
+
+class NoteOutcome(Strict):
+    kind: Literal["note"] = "note"
+    note: Note | None = None
+
+
+class ContactOutcome(Strict):
+    kind: Literal["contact"] = "contact"
+    contacted_on: date
+    note: Note | None = None
+
+
+class ScreeningOutcome(Strict):
+    kind: Literal["screening"] = "screening"
+    conditions: dict[BasicCondition, ScreeningStatus]
+
+    @model_validator(mode="after")
+    def _all_conditions(self) -> ScreeningOutcome:
+        missing = [c.value for c in BasicCondition if c not in self.conditions]
+        if missing:
+            raise ValueError(f"screening misses conditions: {', '.join(missing)}")
+        return self
+
+
+class PlanOutcome(Strict):
+    kind: Literal["plan"] = "plan"
+    agreed_on: date
+
+
+class IdDocumentOutcome(Strict):
+    kind: Literal["id_document"] = "id_document"
+    document: Literal["passport", "identity_card", "residence_permit"]
+    ready_on: date
+
+
+class BenefitApplicationOutcome(Strict):
+    kind: Literal["benefit_application"] = "benefit_application"
+    submitted_on: date
+
+
+class BenefitDecisionOutcome(Strict):
+    kind: Literal["benefit_decision"] = "benefit_decision"
+    decision: Literal["granted", "refused"]
+    decided_on: date
+
+
+class AdvanceOutcome(Strict):
+    kind: Literal["advance"] = "advance"
+    advance_paid: bool
+    note: Note | None = None
+
+
+Outcome = Annotated[
+    NoteOutcome
+    | ContactOutcome
+    | ScreeningOutcome
+    | PlanOutcome
+    | IdDocumentOutcome
+    | BenefitApplicationOutcome
+    | BenefitDecisionOutcome
+    | AdvanceOutcome,
+    Field(discriminator="kind"),
+]
+OutcomeKind = Literal[
+    "note",
+    "contact",
+    "screening",
+    "plan",
+    "id_document",
+    "benefit_application",
+    "benefit_decision",
+    "advance",
+]
+
+
+# ---------------------------------------------------------------------------
+# Case state
+
+
+class Task(BaseModel):
+    key: str
+    title: str
+    condition: BasicCondition | None = None
+    team: str
+    assignee: str | None = None
+    due: datetime | None = None
+    prerequisites: list[str] = []
+    status: TaskStatus = TaskStatus.OPEN
+    escalation_level: EscalationLevel = EscalationLevel.NONE
+    overdue: bool = False
+    at_risk: bool = False
+    at_risk_reason: str | None = None
+    triage: bool = False
+    outcome_kind: OutcomeKind = "note"
+    outcome: Outcome | None = None
+    completed_by: str | None = None
+    completed_at: datetime | None = None
+    created_at: datetime
+    guidance: str = ""
+
+
+class Notification(BaseModel):
+    """A reminder or escalation about a task. No personal data: ids and roles only."""
+
+    notification_id: str
+    case_id: str
+    municipality: str
+    task_key: str
+    level: EscalationLevel
+    recipient_role: str
+    team: str
+    assignee: str | None = None
+    due: datetime | None = None
+    sent_at: datetime | None = None
+
+
+class HistoryEntry(BaseModel):
+    """One line of the case's own timeline: what happened, when and who did it."""
+
+    at: datetime
+    actor: str
+    action: str
+    task_key: str | None = None
+    detail: str | None = None
+
+
+class Leave(BaseModel):
+    starts_on: date
+    ends_on: date
+
+
+class CaseState(BaseModel):
+    """All state of a case, in one model so that continue-as-new can carry it whole."""
+
+    case_id: str
+    revision: int = 0
+    notice: DetentionNotice
+    policy: Policy
+    phase: Phase = Phase.NOTIFIED
+    notified_at: datetime
+    prison: str
+    expected_release: date | None = None
+    actual_release: date | None = None
+    short_stay: bool = False
+    screening: dict[BasicCondition, ScreeningStatus] = {}
+    tasks: list[Task] = []
+    anchors: dict[str, datetime] = {}
+    leaves: list[Leave] = []
+    notifications: list[Notification] = []
+    history: list[HistoryEntry] = []
+    closed_reason: ClosedReason | None = None
+    closed_at: datetime | None = None
+    previous_case_id: str | None = None
+    next_case_id: str | None = None
+    moved_to: str | None = None
+    release_unexpected: bool = False
+    notices_received: int = 0
+
+    def task(self, key: str) -> Task | None:
+        return next((t for t in self.tasks if t.key == key), None)
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(1 for t in self.tasks if t.status == TaskStatus.OPEN and t.overdue)
+
+    @property
+    def at_risk_count(self) -> int:
+        return sum(1 for t in self.tasks if t.status == TaskStatus.OPEN and t.at_risk)
+
+
+class StartCaseInput(BaseModel):
+    """Input of a case workflow. ``state`` is set only when a case continues as new."""
+
+    notice: DetentionNotice
+    policy: Policy
+    state: CaseState | None = None
+
+
+class NoticeReceipt(BaseModel):
+    case_id: str
+    created: bool
+
+
+# ---------------------------------------------------------------------------
+# Human task updates
+
+
+class CompleteTaskInput(Strict):
+    task_key: str
+    actor: Actor
+    outcome: Outcome | None = None
+
+
+class ClaimTaskInput(Strict):
+    task_key: str
+    actor: Actor
+
+
+class AssignTaskInput(Strict):
+    task_key: str
+    actor: Actor
+    assignee: Actor | None = None
+    team: Code | None = None
+
+    @model_validator(mode="after")
+    def _something_to_assign(self) -> AssignTaskInput:
+        if self.assignee is None and self.team is None:
+            raise ValueError("give an assignee, a team or both")
+        return self
+
+
+# ---------------------------------------------------------------------------
+# Events from outside the municipality's own work
+
+
+class ScreeningRecorded(Strict):
+    type: Literal["screening_recorded"] = "screening_recorded"
+    conditions: dict[BasicCondition, ScreeningStatus]
+
+
+class PlanAgreed(Strict):
+    type: Literal["plan_agreed"] = "plan_agreed"
+    agreed_on: date
+
+
+class ExpectedReleaseChanged(Strict):
+    type: Literal["expected_release_changed"] = "expected_release_changed"
+    expected_release: date
+    reason: Note | None = None
+
+
+class Released(Strict):
+    type: Literal["released"] = "released"
+    released_on: date
+
+
+class LeaveGranted(Strict):
+    type: Literal["leave_granted"] = "leave_granted"
+    starts_on: date
+    ends_on: date
+
+    @model_validator(mode="after")
+    def _in_order(self) -> LeaveGranted:
+        if self.ends_on < self.starts_on:
+            raise ValueError("ends_on is before starts_on")
+        return self
+
+
+class TransferredToPrison(Strict):
+    type: Literal["transferred"] = "transferred"
+    prison: Code
+
+
+class ReDetained(Strict):
+    type: Literal["re_detained"] = "re_detained"
+    new_detention_id: DetentionId
+
+
+class MovedToMunicipality(Strict):
+    type: Literal["moved"] = "moved"
+    municipality: MunicipalityCode
+
+
+class SupportDeclined(Strict):
+    type: Literal["declined"] = "declined"
+    note: Note | None = None
+
+
+class ConsentWithdrawn(Strict):
+    type: Literal["consent_withdrawn"] = "consent_withdrawn"
+    condition: BasicCondition
+
+
+class ConsentGiven(Strict):
+    type: Literal["consent_given"] = "consent_given"
+    condition: BasicCondition
+
+
+class Deceased(Strict):
+    type: Literal["deceased"] = "deceased"
+
+
+class ClosedOther(Strict):
+    type: Literal["closed"] = "closed"
+    note: Note
+
+
+CaseEvent = Annotated[
+    ScreeningRecorded
+    | PlanAgreed
+    | ExpectedReleaseChanged
+    | Released
+    | LeaveGranted
+    | TransferredToPrison
+    | ReDetained
+    | MovedToMunicipality
+    | SupportDeclined
+    | ConsentWithdrawn
+    | ConsentGiven
+    | Deceased
+    | ClosedOther,
+    Field(discriminator="type"),
+]
+
+
+class RecordEventInput(Strict):
+    actor: Actor
+    event: CaseEvent
+
+
+class PreviousCaseLinked(BaseModel):
+    previous_case_id: str
+
+
+class CaseSummary(BaseModel):
+    """What an update about the case as a whole answers."""
+
+    case_id: str
+    phase: Phase
+    revision: int
+    closed_reason: ClosedReason | None = None
+
+
+def as_datetime(day: date) -> datetime:
+    """A calendar date as an anchor instant: 00:00 UTC of that day."""
+    return datetime.combine(day, time(0), tzinfo=UTC)

@@ -1,0 +1,1 @@
+"""The worker process, the embedded stack and the ``reentry`` command line."""

@@ -1,0 +1,451 @@
+"""The case workflow: one per detention episode, from the day-one notice to the end of
+aftercare. Id ``case-<detention id>``; no personal data in ids or search attributes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+from workflows import search_attributes as sa
+
+with workflow.unsafe.imports_passed_through():
+    from activities import NotificationActivities
+    from domain import planning
+    from domain.models import (
+        AssignTaskInput,
+        BasicCondition,
+        CaseState,
+        CaseSummary,
+        ClaimTaskInput,
+        ClosedOther,
+        ClosedReason,
+        CompleteTaskInput,
+        ConsentGiven,
+        ConsentWithdrawn,
+        Deceased,
+        DetentionNotice,
+        EscalationLevel,
+        ExpectedReleaseChanged,
+        HistoryEntry,
+        Leave,
+        LeaveGranted,
+        MovedToMunicipality,
+        NoticeReceipt,
+        Notification,
+        Phase,
+        PlanAgreed,
+        PlanOutcome,
+        PreviousCaseLinked,
+        RecordEventInput,
+        ReDetained,
+        Released,
+        ScreeningOutcome,
+        ScreeningRecorded,
+        ScreeningStatus,
+        StartCaseInput,
+        SupportDeclined,
+        Task,
+        TaskStatus,
+        TransferredToPrison,
+        as_datetime,
+    )
+
+SYSTEM_ACTOR = "reentry"
+
+
+class ErrorType:
+    """Stable ``ApplicationError`` types; the API maps them to HTTP statuses."""
+
+    TASK_NOT_FOUND = "TaskNotFound"  # 404
+    CASE_CLOSED = "CaseClosed"  # 409
+    TASK_NOT_OPEN = "TaskNotOpen"  # 409
+    PREREQUISITES_OPEN = "PrerequisitesOpen"  # 409
+    TASK_ASSIGNED_TO_OTHER = "TaskAssignedToOther"  # 409
+    EVENT_NOT_POSSIBLE = "EventNotPossible"  # 409
+    INVALID_OUTCOME = "InvalidOutcome"  # 422
+    INVALID_EVENT = "InvalidEvent"  # 422
+
+
+def _reject(error_type: str, message: str) -> ApplicationError:
+    return ApplicationError(message, type=error_type, non_retryable=True)
+
+
+@workflow.defn
+class CaseWorkflow:
+    @workflow.init
+    def __init__(self, input: StartCaseInput) -> None:
+        notice = input.notice
+        self._state = input.state or CaseState(
+            case_id=notice.case_id,
+            notice=notice,
+            policy=input.policy,
+            notified_at=workflow.now(),
+            prison=notice.prison,
+            expected_release=notice.expected_release,
+            short_stay=(
+                notice.expected_release is not None
+                and notice.expected_release - notice.detention_start <= input.policy.short_stay_max
+            ),
+        )
+        self._changed = False
+        self._outbox: list[Notification] = []
+        self._search_attributes: dict[str, object] = {}
+        if input.state is None:
+            self._log(SYSTEM_ACTOR, "case_started", detail=f"policy {input.policy.version}")
+
+    # ------------------------------------------------------------------ run
+
+    @workflow.run
+    async def run(self, input: StartCaseInput) -> CaseSummary:
+        while True:
+            tipping = self._refresh()
+            await self._deliver_notifications()
+            if self._state.phase == Phase.CLOSED:
+                break
+            if workflow.info().is_continue_as_new_suggested():
+                # Drain handlers first: an update accepted but not finished would be lost.
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if not self._changed:
+                    workflow.continue_as_new(
+                        StartCaseInput(notice=self._state.notice, policy=self._state.policy, state=self._state)
+                    )
+            wake = planning.next_wake(self._state, workflow.now(), tipping)
+            self._changed = False
+            # One timer per case: sleep until the nearest rung, opening or tipping point,
+            # or until a handler changes the case, whichever comes first.
+            timeout = (wake - workflow.now()) if wake else None
+            try:
+                await workflow.wait_condition(lambda: self._changed, timeout=timeout)
+            except TimeoutError:
+                self._state.revision += 1
+        if self._state.next_case_id:
+            await self._link_next_case()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._summary()
+
+    async def _link_next_case(self) -> None:
+        handle = workflow.get_external_workflow_handle_for(CaseWorkflow.run, self._state.next_case_id or "")
+        try:
+            await handle.signal(
+                CaseWorkflow.link_previous_case, PreviousCaseLinked(previous_case_id=self._state.case_id)
+            )
+        except Exception:
+            # The new case may not have been started yet: the link stays on this side.
+            self._log(SYSTEM_ACTOR, "next_case_not_found", detail=self._state.next_case_id)
+
+    async def _deliver_notifications(self) -> None:
+        while self._outbox:
+            notification = self._outbox.pop(0)
+            await workflow.execute_activity_method(
+                NotificationActivities.send_notification,
+                notification,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
+            )
+            notification.sent_at = workflow.now()
+            self._state.notifications.append(notification)
+            self._log(SYSTEM_ACTOR, f"{notification.level.value}_sent", task_key=notification.task_key)
+
+    def _refresh(self) -> datetime | None:
+        """Bring derived state up to date with the clock: tasks, due dates, the ladder,
+        risk, phase, closing. Called from the run loop and from every handler."""
+        state, now = self._state, workflow.now()
+        if state.phase != Phase.CLOSED:
+            for task in planning.materialize_tasks(state, now):
+                self._log(SYSTEM_ACTOR, "task_created", task_key=task.key)
+            planning.reschedule(state)
+            for task in planning.retire_obsolete(state, now):
+                self._log(SYSTEM_ACTOR, "task_not_applicable", task_key=task.key)
+        self._outbox.extend(planning.escalate(state, now))
+        tipping = planning.assess_risk(state, now)
+        if state.closed_reason is None and (reason := planning.closing_reason(state)):
+            self._close(reason, SYSTEM_ACTOR)
+        state.phase = planning.phase_for(state)
+        self._upsert_search_attributes()
+        return tipping
+
+    def _upsert_search_attributes(self) -> None:
+        state = self._state
+        values = {
+            sa.MUNICIPALITY.name: state.notice.municipality,
+            sa.PHASE.name: state.phase.value,
+            sa.EXPECTED_RELEASE.name: planning.release_instant(state),
+            sa.OVERDUE_COUNT.name: state.overdue_count,
+            sa.AT_RISK_COUNT.name: state.at_risk_count,
+        }
+        if values == self._search_attributes:
+            return
+        self._search_attributes = values
+        updates = [
+            sa.MUNICIPALITY.value_set(state.notice.municipality),
+            sa.PHASE.value_set(state.phase.value),
+            sa.OVERDUE_COUNT.value_set(state.overdue_count),
+            sa.AT_RISK_COUNT.value_set(state.at_risk_count),
+        ]
+        release = planning.release_instant(state)
+        updates.append(sa.EXPECTED_RELEASE.value_set(release) if release else sa.EXPECTED_RELEASE.value_unset())
+        workflow.upsert_search_attributes(updates)
+
+    def _changed_by(self, actor: str, action: str, task_key: str | None = None, detail: str | None = None) -> None:
+        self._log(actor, action, task_key=task_key, detail=detail)
+        self._state.revision += 1
+        self._refresh()
+        self._changed = True
+
+    def _log(self, actor: str, action: str, task_key: str | None = None, detail: str | None = None) -> None:
+        self._state.history.append(
+            HistoryEntry(at=workflow.now(), actor=actor, action=action, task_key=task_key, detail=detail)
+        )
+
+    def _close(self, reason: ClosedReason, actor: str) -> None:
+        state = self._state
+        state.closed_reason, state.closed_at = reason, workflow.now()
+        for task in planning.open_tasks(state):
+            task.status, task.overdue, task.at_risk = TaskStatus.CANCELLED, False, False
+        state.phase = Phase.CLOSED
+        self._log(actor, "case_closed", detail=reason.value)
+
+    def _summary(self) -> CaseSummary:
+        s = self._state
+        return CaseSummary(case_id=s.case_id, phase=s.phase, revision=s.revision, closed_reason=s.closed_reason)
+
+    def _today(self) -> date:
+        return workflow.now().date()
+
+    # ------------------------------------------------------------------ the notice
+
+    @workflow.update
+    def receive_notice(self, notice: DetentionNotice) -> NoticeReceipt:
+        """The day-one notice; sent with update-with-start, so a repeat finds this case."""
+        self._state.notices_received += 1
+        created = self._state.notices_received == 1
+        if not created:
+            self._log("prison_service", "notice_repeated")
+        return NoticeReceipt(case_id=self._state.case_id, created=created)
+
+    @receive_notice.validator
+    def _validate_notice(self, notice: DetentionNotice) -> None:
+        if notice.case_id != self._state.case_id:
+            raise _reject(ErrorType.INVALID_EVENT, "the notice is for another detention")
+
+    # ------------------------------------------------------------------ human tasks
+
+    def _open_task(self, key: str) -> Task:
+        if self._state.phase == Phase.CLOSED:
+            raise _reject(ErrorType.CASE_CLOSED, f"the case is closed ({self._state.closed_reason})")
+        task = self._state.task(key)
+        if task is None:
+            raise _reject(ErrorType.TASK_NOT_FOUND, f"the case has no task {key!r}")
+        if task.status != TaskStatus.OPEN:
+            raise _reject(ErrorType.TASK_NOT_OPEN, f"task {key!r} is {task.status.value}")
+        return task
+
+    @workflow.update
+    def complete_task(self, input: CompleteTaskInput) -> Task:
+        task = self._open_task(input.task_key)
+        outcome = input.outcome
+        if isinstance(outcome, ScreeningOutcome):
+            self._apply_screening(outcome.conditions)
+        task.status, task.outcome = TaskStatus.COMPLETED, outcome
+        task.completed_by, task.completed_at = input.actor, workflow.now()
+        if task.assignee is None:
+            task.assignee = input.actor
+        template = self._state.policy.template(task.key)
+        if template is not None and template.records_anchor:
+            recorded = getattr(outcome, "submitted_on", None)
+            instant = as_datetime(recorded) if recorded else workflow.now()
+            self._state.anchors[planning.task_anchor_key(task.key)] = instant
+        self._changed_by(input.actor, "task_completed", task_key=task.key)
+        return task
+
+    @complete_task.validator
+    def _validate_complete_task(self, input: CompleteTaskInput) -> None:
+        task = self._open_task(input.task_key)
+        if task.assignee is not None and task.assignee != input.actor:
+            raise _reject(
+                ErrorType.TASK_ASSIGNED_TO_OTHER, f"task {task.key!r} is assigned to someone else; reassign it first"
+            )
+        open_prerequisites = [
+            key
+            for key in task.prerequisites
+            if (p := self._state.task(key)) is not None and p.status == TaskStatus.OPEN
+        ]
+        if open_prerequisites:
+            raise _reject(ErrorType.PREREQUISITES_OPEN, f"first complete: {', '.join(open_prerequisites)}")
+        outcome = input.outcome
+        if outcome is None:
+            if task.outcome_kind != "note":
+                raise _reject(
+                    ErrorType.INVALID_OUTCOME, f"task {task.key!r} needs an outcome of kind {task.outcome_kind!r}"
+                )
+            return
+        if outcome.kind != task.outcome_kind:
+            raise _reject(
+                ErrorType.INVALID_OUTCOME,
+                f"task {task.key!r} takes an outcome of kind {task.outcome_kind!r}, not {outcome.kind!r}",
+            )
+        for field in ("contacted_on", "agreed_on", "submitted_on", "decided_on"):
+            day = getattr(outcome, field, None)
+            if day is not None and day > self._today():
+                raise _reject(ErrorType.INVALID_OUTCOME, f"{field} is in the future")
+
+    @workflow.update
+    def claim_task(self, input: ClaimTaskInput) -> Task:
+        task = self._open_task(input.task_key)
+        task.assignee = input.actor
+        self._changed_by(input.actor, "task_claimed", task_key=task.key)
+        return task
+
+    @claim_task.validator
+    def _validate_claim_task(self, input: ClaimTaskInput) -> None:
+        task = self._open_task(input.task_key)
+        if task.assignee not in (None, input.actor):
+            raise _reject(ErrorType.TASK_ASSIGNED_TO_OTHER, f"task {task.key!r} is already assigned to someone else")
+
+    @workflow.update
+    def assign_task(self, input: AssignTaskInput) -> Task:
+        task = self._open_task(input.task_key)
+        if input.team is not None:
+            task.team = input.team
+        if input.assignee is not None:
+            task.assignee = input.assignee
+        self._changed_by(input.actor, "task_assigned", task_key=task.key, detail=task.team)
+        return task
+
+    @assign_task.validator
+    def _validate_assign_task(self, input: AssignTaskInput) -> None:
+        self._open_task(input.task_key)
+
+    # ------------------------------------------------------------------ events
+
+    @workflow.update
+    def record_event(self, input: RecordEventInput) -> CaseSummary:
+        """Events from outside: an update, not a signal, so that a sender learns at once
+        that an event cannot apply (a closed case, a release before detention)."""
+        state, event, actor = self._state, input.event, input.actor
+        match event:
+            case ScreeningRecorded():
+                self._apply_screening(event.conditions)
+                screening = state.task("screening")
+                if screening is not None and screening.status == TaskStatus.OPEN:
+                    self._finish(screening, actor, ScreeningOutcome(conditions=event.conditions))
+            case PlanAgreed():
+                plan = state.task("reintegration_plan")
+                if plan is not None and plan.status == TaskStatus.OPEN:
+                    self._finish(plan, actor, PlanOutcome(agreed_on=event.agreed_on))
+            case ExpectedReleaseChanged():
+                state.expected_release = event.expected_release
+            case Released():
+                state.actual_release = event.released_on
+                expected = state.expected_release
+                margin = state.policy.unexpected_release_margin
+                state.release_unexpected = expected is None or (
+                    as_datetime(event.released_on) < as_datetime(expected) - margin
+                )
+                triaged = planning.triage_open_pre_release(state, workflow.now())
+                if triaged:
+                    self._log(actor, "pre_release_tasks_triaged", detail=", ".join(t.key for t in triaged))
+            case LeaveGranted():
+                state.leaves.append(Leave(starts_on=event.starts_on, ends_on=event.ends_on))
+            case TransferredToPrison():
+                state.prison = event.prison
+            case ReDetained():
+                state.next_case_id = f"case-{event.new_detention_id}"
+                self._close(ClosedReason.RE_DETAINED, actor)
+            case MovedToMunicipality():
+                state.moved_to = event.municipality
+                state.anchors[planning.event_anchor_key("moved")] = workflow.now()
+            case SupportDeclined():
+                self._close(ClosedReason.DECLINED, actor)
+            case ConsentWithdrawn():
+                self._apply_screening({event.condition: ScreeningStatus.NO_CONSENT})
+            case ConsentGiven():
+                self._apply_screening({event.condition: ScreeningStatus.UNKNOWN})
+            case Deceased():
+                self._close(ClosedReason.DECEASED, actor)
+            case ClosedOther():
+                self._close(ClosedReason.OTHER, actor)
+        self._changed_by(actor, event.type)
+        return self._summary()
+
+    @record_event.validator
+    def _validate_record_event(self, input: RecordEventInput) -> None:
+        state, event = self._state, input.event
+        if state.phase == Phase.CLOSED:
+            raise _reject(ErrorType.CASE_CLOSED, f"the case is closed ({state.closed_reason})")
+        released = state.actual_release is not None
+        start = state.notice.detention_start
+        match event:
+            case ExpectedReleaseChanged():
+                if released:
+                    raise _reject(ErrorType.EVENT_NOT_POSSIBLE, "the person has already been released")
+                if event.expected_release < start:
+                    raise _reject(ErrorType.INVALID_EVENT, "expected_release is before the start of detention")
+            case Released():
+                if released:
+                    raise _reject(ErrorType.EVENT_NOT_POSSIBLE, "the person has already been released")
+                if not start <= event.released_on <= self._today():
+                    raise _reject(
+                        ErrorType.INVALID_EVENT, "released_on must lie between the start of detention and today"
+                    )
+            case LeaveGranted():
+                if released:
+                    raise _reject(ErrorType.EVENT_NOT_POSSIBLE, "leave is granted during detention only")
+                if event.starts_on < start:
+                    raise _reject(ErrorType.INVALID_EVENT, "leave starts before the start of detention")
+            case PlanAgreed():
+                plan = state.task("reintegration_plan")
+                if plan is None or plan.status != TaskStatus.OPEN:
+                    raise _reject(ErrorType.EVENT_NOT_POSSIBLE, "the case has no open D&R plan task")
+                if event.agreed_on > self._today():
+                    raise _reject(ErrorType.INVALID_EVENT, "agreed_on is in the future")
+            case ScreeningRecorded() | TransferredToPrison():
+                if released:
+                    raise _reject(ErrorType.EVENT_NOT_POSSIBLE, "the person has already been released")
+            case ReDetained():
+                if f"case-{event.new_detention_id}" == state.case_id:
+                    raise _reject(ErrorType.INVALID_EVENT, "new_detention_id is this case's own detention")
+            case MovedToMunicipality():
+                if event.municipality == state.notice.municipality or state.moved_to is not None:
+                    raise _reject(
+                        ErrorType.EVENT_NOT_POSSIBLE, "the case is already with that municipality or being handed over"
+                    )
+
+    def _finish(self, task: Task, actor: str, outcome: ScreeningOutcome | PlanOutcome) -> None:
+        task.status, task.outcome = TaskStatus.COMPLETED, outcome
+        task.completed_by, task.completed_at = actor, workflow.now()
+        self._log(actor, "task_completed", task_key=task.key)
+
+    def _apply_screening(self, conditions: dict[BasicCondition, ScreeningStatus]) -> None:
+        """Record the screening; without consent nothing about a condition is kept."""
+        state = self._state
+        for condition, status in conditions.items():
+            state.screening[condition] = status
+            for task in state.tasks:
+                if task.condition != condition:
+                    continue
+                if status == ScreeningStatus.NO_CONSENT:
+                    task.outcome, task.at_risk_reason = None, None
+                    state.anchors.pop(planning.task_anchor_key(task.key), None)
+                    if task.status == TaskStatus.OPEN:
+                        task.status, task.overdue, task.at_risk = TaskStatus.CANCELLED, False, False
+                        self._log(SYSTEM_ACTOR, "task_cancelled", task_key=task.key, detail="consent withdrawn")
+                elif status in planning.ACTIONABLE and task.status == TaskStatus.CANCELLED:
+                    task.status, task.escalation_level = TaskStatus.OPEN, EscalationLevel.NONE
+                    self._log(SYSTEM_ACTOR, "task_reopened", task_key=task.key)
+
+    @workflow.signal
+    def link_previous_case(self, input: PreviousCaseLinked) -> None:
+        """A signal: the previous case closes and does not wait for an answer."""
+        self._state.previous_case_id = input.previous_case_id
+        self._changed_by(SYSTEM_ACTOR, "previous_case_linked", detail=input.previous_case_id)
+
+    # ------------------------------------------------------------------ reads
+
+    @workflow.query
+    def state(self) -> CaseState:
+        return self._state
