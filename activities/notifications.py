@@ -11,7 +11,7 @@ import logging
 
 from temporalio import activity
 
-from domain.models import Notification
+from domain.models import CaseClosedNotice, Notification
 
 logger = logging.getLogger("reentry.notifications")
 
@@ -31,3 +31,7 @@ class NotificationActivities:
             notification.due.isoformat() if notification.due else "-",
             notification.notification_id,
         )
+
+    @activity.defn
+    async def announce_case_closed(self, notice: CaseClosedNotice) -> None:
+        logger.info("%s closed: %s", notice.case_id, notice.reason.value)

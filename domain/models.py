@@ -286,6 +286,16 @@ class Notification(BaseModel):
     sent_at: datetime | None = None
 
 
+class CaseClosedNotice(BaseModel):
+    """Tells the case's team that it closed, and why. Ids and codes only."""
+
+    case_id: str
+    municipality: str
+    reason: ClosedReason
+    closed_at: datetime
+    next_case_id: str | None = None
+
+
 class HistoryEntry(BaseModel):
     """One line of the case's own timeline: what happened, when and who did it."""
 

@@ -29,7 +29,7 @@ def build_worker(client: Client, task_queue: str) -> Worker:
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[notifications.send_notification],
+        activities=[notifications.send_notification, notifications.announce_case_closed],
     )
 
 

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.models import (
         AssignTaskInput,
         BasicCondition,
+        CaseClosedNotice,
         CaseState,
         CaseSummary,
         ClaimTaskInput,
@@ -124,6 +125,21 @@ class CaseWorkflow:
                 self._state.revision += 1
         if self._state.next_case_id:
             await self._link_next_case()
+        state = self._state
+        # The team hears that the case closed; the workflow completes only after that, in
+        # a later workflow task than the update that closed it, whose caller still waits.
+        await workflow.execute_activity_method(
+            NotificationActivities.announce_case_closed,
+            CaseClosedNotice(
+                case_id=state.case_id,
+                municipality=state.notice.municipality,
+                reason=state.closed_reason or ClosedReason.OTHER,
+                closed_at=state.closed_at or workflow.now(),
+                next_case_id=state.next_case_id,
+            ),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
+        )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._summary()
 

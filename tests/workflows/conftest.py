@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+
+from domain.models import DetentionNotice
+from domain.policy import Policy
+from tests.workflows.driver import CaseDriver
+
+StartCase = Callable[..., Awaitable[CaseDriver]]
+
+
+@pytest.fixture
+async def cases(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[StartCase]:
+    """Starts cases on the test's own worker; ends those still running after the test.
+
+    Time is shared by every workflow on the time-skipping server, and it does not skip
+    past a workflow task that no worker will take any more.
+    """
+    started: list[CaseDriver] = []
+
+    async def start(notice: DetentionNotice, policy: Policy | None = None) -> CaseDriver:
+        case = await CaseDriver.start(env, task_queue, notice, policy)
+        started.append(case)
+        return case
+
+    yield start
+    # Close, not terminate: the time-skipping server keeps waiting for an activity of a
+    # terminated workflow, and then skips no more time for anyone.
+    for case in started:
+        described = await case.handle.describe()
+        if described.status == WorkflowExecutionStatus.RUNNING:
+            with contextlib.suppress(WorkflowUpdateFailedError):  # closed meanwhile
+                await case.event({"type": "closed", "note": "test finished"}, actor="test")
+        await case.handle.result()
