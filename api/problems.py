@@ -72,9 +72,12 @@ def from_update_failure(err: WorkflowUpdateFailedError) -> Problem:
     raise err
 
 
+def case_closed(case_id: str) -> Problem:
+    return Problem(409, f"case {case_id!r} is closed", type_="urn:reentry:problem:CaseClosed")
+
+
 def from_rpc_error(err: RPCError, case_id: str) -> Problem:
     if err.status == RPCStatusCode.NOT_FOUND:
-        # A case whose workflow has finished no longer takes updates.
         return case_not_found(case_id)
     raise err
 

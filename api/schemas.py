@@ -89,8 +89,3 @@ class CaseView(BaseModel):
 
 class CompleteTaskBody(Strict):
     outcome: Outcome | None = None
-
-
-class AssignTaskBody(Strict):
-    assignee: str | None = None
-    team: str | None = None

@@ -7,9 +7,10 @@ added later without breaking running cases: give every new field a default.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -109,6 +110,10 @@ Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,6
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Actor = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Note = Annotated[str, StringConstraints(max_length=2000)]
+
+# Dutch municipalities count days in Dutch time. Loaded once at import, outside the
+# workflow sandbox; inside it only converts.
+LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 
 CASE_ID_PREFIX = "case-"
 CASE_ID_PATTERN = re.compile(r"^case-[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
@@ -378,17 +383,20 @@ class ClaimTaskInput(Strict):
     actor: Actor
 
 
-class AssignTaskInput(Strict):
-    task_key: str
-    actor: Actor
+class TaskAssignment(Strict):
     assignee: Actor | None = None
     team: Code | None = None
 
     @model_validator(mode="after")
-    def _something_to_assign(self) -> AssignTaskInput:
+    def _something_to_assign(self) -> TaskAssignment:
         if self.assignee is None and self.team is None:
             raise ValueError("give an assignee, a team or both")
         return self
+
+
+class AssignTaskInput(TaskAssignment):
+    task_key: str
+    actor: Actor
 
 
 # ---------------------------------------------------------------------------
@@ -504,5 +512,10 @@ class CaseSummary(BaseModel):
 
 
 def as_datetime(day: date) -> datetime:
-    """A calendar date as an anchor instant: 00:00 UTC of that day."""
-    return datetime.combine(day, time(0), tzinfo=UTC)
+    """A calendar date as an anchor instant: the start of that day in the Netherlands."""
+    return datetime.combine(day, time(0), tzinfo=LOCAL_TIME)
+
+
+def local_date(moment: datetime) -> date:
+    """The calendar date in the Netherlands at a moment: what a caseworker calls today."""
+    return moment.astimezone(LOCAL_TIME).date()

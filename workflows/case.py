@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         TaskStatus,
         TransferredToPrison,
         as_datetime,
+        local_date,
     )
 
 SYSTEM_ACTOR = "reentry"
@@ -230,7 +231,7 @@ class CaseWorkflow:
         return CaseSummary(case_id=s.case_id, phase=s.phase, revision=s.revision, closed_reason=s.closed_reason)
 
     def _today(self) -> date:
-        return workflow.now().date()
+        return local_date(workflow.now())
 
     # ------------------------------------------------------------------ the notice
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.service import RPCError
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import ActorDep, CaseIdDep, TemporalDep
-from api.problems import from_rpc_error, from_update_failure
-from api.schemas import AssignTaskBody, CaseView, CompleteTaskBody
+from api.problems import case_closed, from_rpc_error, from_update_failure
+from api.schemas import CaseView, CompleteTaskBody
 from domain.models import (
     AssignTaskInput,
     CaseEvent,
@@ -17,6 +17,7 @@ from domain.models import (
     CompleteTaskInput,
     RecordEventInput,
     Task,
+    TaskAssignment,
 )
 from workflows.case import CaseWorkflow
 
@@ -30,7 +31,18 @@ async def _update(temporal: TemporalDep, case_id: str, update: Any, arg: Any) ->
     except WorkflowUpdateFailedError as err:
         raise from_update_failure(err) from err
     except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND and await _has_closed(handle):
+            # A closed case's workflow has completed and takes no updates any more.
+            raise case_closed(case_id) from err
         raise from_rpc_error(err, case_id) from err
+
+
+async def _has_closed(handle: WorkflowHandle) -> bool:
+    try:
+        described = await handle.describe()
+    except RPCError:
+        return False
+    return described.status != WorkflowExecutionStatus.RUNNING
 
 
 @router.get("/{case_id}")
@@ -61,7 +73,7 @@ async def claim_task(case_id: CaseIdDep, task_key: str, actor: ActorDep, tempora
 
 @router.post("/{case_id}/tasks/{task_key}/assign")
 async def assign_task(
-    case_id: CaseIdDep, task_key: str, body: AssignTaskBody, actor: ActorDep, temporal: TemporalDep
+    case_id: CaseIdDep, task_key: str, body: TaskAssignment, actor: ActorDep, temporal: TemporalDep
 ) -> Task:
     """Give a task to a person, a team, or both."""
     update = AssignTaskInput(task_key=task_key, actor=actor, assignee=body.assignee, team=body.team)

@@ -22,6 +22,7 @@ from domain.models import (
     DetentionNotice,
     RecordEventInput,
     Task,
+    local_date,
 )
 from domain.policy import Policy, load_policy
 from workflows.case import CaseWorkflow
@@ -53,7 +54,7 @@ class CaseDriver:
         return await self.env.get_current_time()
 
     async def today(self) -> date:
-        return (await self.now()).date()
+        return local_date(await self.now())
 
     def office_hour(self, day: date) -> datetime:
         """A moment in office hours on that day, at least an hour from the case's timers.

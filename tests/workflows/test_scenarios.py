@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import yaml
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.commands import start_case
-from domain.models import ClosedReason, CompleteTaskInput, EscalationLevel, Phase, TaskStatus, as_datetime
-from domain.policy import load_policy
+from domain.models import ClosedReason, CompleteTaskInput, EscalationLevel, Phase, TaskStatus, as_datetime, local_date
+from domain.policy import DEFAULT_POLICY_PATH, load_policy, parse_policy
 from tests.helpers import notice
 from tests.workflows.driver import CaseDriver
 from workflows import search_attributes as sa
@@ -52,7 +53,7 @@ def expect_rejection(err: pytest.ExceptionInfo, error_type: str) -> None:
 async def test_ordinary_course(env, cases):
     """1. Tilburg, 7 months: plan in week 4, ID, benefit, housing in order by release,
     contact after release, check-ins at 4, 13 and 26 weeks, closed."""
-    today = (await env.get_current_time()).date()
+    today = local_date(await env.get_current_time())
     case = await cases(notice(today, release_in=timedelta(weeks=30)))
     release = today + timedelta(weeks=30)
     assert (await case.state()).phase == Phase.NOTIFIED
@@ -118,7 +119,7 @@ async def test_ordinary_course(env, cases):
 async def test_escalation_ladder(env, cases):
     """2. Nobody picks up the contact task: reminder, overdue to the supervisor, then to
     the coordinator; the coordinator reassigns it."""
-    case = await cases(notice((await env.get_current_time()).date()))
+    case = await cases(notice(local_date(await env.get_current_time())))
     state = await case.state()
     due = state.task("contact_prison").due
     assert due == state.notified_at + timedelta(days=7)
@@ -159,7 +160,7 @@ async def test_escalation_ladder(env, cases):
 async def test_release_moves_earlier(env, cases):
     """3. Conditional release: from 20 to 7 weeks away. Due dates move; ID plus an 8-week
     benefit decision cannot make it, and the chain is flagged at once, with the reason."""
-    today = (await env.get_current_time()).date()
+    today = local_date(await env.get_current_time())
     case = await cases(notice(today, release_in=timedelta(weeks=20)))
     await case.complete("screening", {"kind": "screening", "conditions": SCREENING_TILBURG})
     state = await case.state()
@@ -183,7 +184,7 @@ async def test_release_moves_earlier(env, cases):
 
 
 async def test_release_moves_later_lets_the_ladder_run_again(env, cases):
-    today = (await env.get_current_time()).date()
+    today = local_date(await env.get_current_time())
     case = await cases(notice(today, release_in=timedelta(weeks=3, days=4)))
     await case.complete("screening", {"kind": "screening", "conditions": SCREENING_TILBURG})
     assert (await case.task("id_document")).escalation_level == EscalationLevel.SUPERVISOR
@@ -194,7 +195,7 @@ async def test_release_moves_later_lets_the_ladder_run_again(env, cases):
 
 async def test_short_stay(env, cases):
     """4. Preventive custody of 9 days: no plan, a triage on day one, then aftercare."""
-    today = (await env.get_current_time()).date()
+    today = local_date(await env.get_current_time())
     case = await cases(notice(today, release_in=timedelta(days=9)))
     state = await case.state()
     assert state.short_stay
@@ -221,7 +222,7 @@ async def test_short_stay(env, cases):
 async def test_unexpected_release(env, cases):
     """5. Custody lifted by the court, 14 weeks early: open pre-release tasks go into an
     immediate triage; contact within 3 days."""
-    today = (await env.get_current_time()).date()
+    today = local_date(await env.get_current_time())
     case = await cases(notice(today, release_in=timedelta(weeks=20)))
     await open_and_plan(case)
     await case.sleep_until(today + timedelta(weeks=6))
@@ -241,7 +242,7 @@ async def test_unexpected_release(env, cases):
 async def test_back_inside(env, cases):
     """6. Detained again six weeks after release: the old case closes as re-detained and
     the new case links to it."""
-    today = (await env.get_current_time()).date()
+    today = local_date(await env.get_current_time())
     first = notice(today, release_in=timedelta(days=9))
     old = await cases(first)
     await old.sleep_until(today + timedelta(days=9))
@@ -264,7 +265,7 @@ async def test_back_inside(env, cases):
 
 async def test_moves_away(env, cases):
     """7. Registers in Breda before release: a transfer task, then closed as moved."""
-    case = await cases(notice((await env.get_current_time()).date()))
+    case = await cases(notice(local_date(await env.get_current_time())))
     await case.event({"type": "moved", "municipality": "0758"}, actor="anna")
     transfer = await case.task("transfer")
     assert transfer.status == TaskStatus.OPEN
@@ -279,7 +280,7 @@ async def test_moves_away(env, cases):
 
 async def test_declines_support(env, cases):
     """8a. The person declines municipal support: the case closes with that reason."""
-    case = await cases(notice((await env.get_current_time()).date()))
+    case = await cases(notice(local_date(await env.get_current_time())))
     await case.event({"type": "declined", "note": "wil geen hulp"}, actor="anna")
     summary = await case.handle.result()
     assert summary.closed_reason == ClosedReason.DECLINED
@@ -293,7 +294,7 @@ async def test_declines_support(env, cases):
 async def test_consent_withdrawn(env, cases):
     """8b. Consent for debts is withdrawn: debt tasks are cancelled and what was recorded
     about debts is removed."""
-    today = (await env.get_current_time()).date()
+    today = local_date(await env.get_current_time())
     case = await cases(notice(today, release_in=timedelta(weeks=30)))
     await case.complete("screening", {"kind": "screening", "conditions": SCREENING_TILBURG})
     await case.complete("debt_inventory", {"kind": "note", "note": "drie schuldeisers, CJIB-boete"})
@@ -313,7 +314,7 @@ async def test_consent_withdrawn(env, cases):
 async def test_rejected_updates_leave_no_trace(env, cases):
     """Rejected before history: no update is accepted and the case does not change. (The
     real server writes no event at all; tests/api checks that on a dev server.)"""
-    case = await cases(notice((await env.get_current_time()).date()))
+    case = await cases(notice(local_date(await env.get_current_time())))
     await case.eventually(lambda s: len(s.notifications) == 1)  # the reminder of the contact task
     before_updates, before_revision = await case.accepted_updates(), (await case.state()).revision
     today = await case.today()
@@ -335,7 +336,7 @@ async def test_rejected_updates_leave_no_trace(env, cases):
 
 
 async def test_duplicate_notice_is_one_case(env, cases):
-    n = notice((await env.get_current_time()).date())
+    n = notice(local_date(await env.get_current_time()))
     case = await cases(n)
     first_run = (await case.handle.describe()).run_id
     again = await start_case(env.client, n, policy=load_policy(), task_queue=case.task_queue)
@@ -346,3 +347,23 @@ async def test_duplicate_notice_is_one_case(env, cases):
     after_close = await start_case(env.client, n, policy=load_policy(), task_queue=case.task_queue)
     assert after_close.case_id == n.case_id and not after_close.created
     assert (await case.handle.describe()).run_id == first_run, "a closed case is not started again"
+
+
+async def test_training_policy_in_seconds_is_pinned_by_the_case(env, cases):
+    data = yaml.safe_load(DEFAULT_POLICY_PATH.read_text())
+    data["version"] = "training-seconds"
+    data["escalation"] = {"reminder_before_due": "PT10S", "coordinator_after_due": "PT30S"}
+    data["tasks"][0]["offset"] = "PT60S"
+    training = parse_policy(yaml.safe_dump(data))
+    case = await cases(notice(local_date(await env.get_current_time())), training)
+    state = await case.state()
+    assert state.policy.version == "training-seconds"
+    assert state.task("contact_prison").due == state.notified_at + timedelta(seconds=60)
+
+    await case.sleep_until(state.notified_at + timedelta(seconds=61))
+    assert (await case.task("contact_prison")).escalation_level == EscalationLevel.SUPERVISOR
+    await case.sleep_until(state.notified_at + timedelta(seconds=91))
+    assert (await case.task("contact_prison")).escalation_level == EscalationLevel.COORDINATOR
+    other = await cases(notice(local_date(await env.get_current_time())))
+    assert (await other.state()).policy.version == "nl-default-2026.1"
+    assert (await case.state()).policy.version == "training-seconds"

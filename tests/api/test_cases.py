@@ -1,0 +1,198 @@
+"""The HTTP API against a real Temporal dev server and worker."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import httpx
+import pytest
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.models import local_date
+from tests.helpers import next_bsn, notice
+from workflows.case import CaseWorkflow
+
+CAROLINE = {"X-Actor": "caroline"}
+
+
+def notice_body(**changes) -> dict:
+    today = local_date_now()
+    body = notice(today, release_in=timedelta(weeks=20)).model_dump(mode="json")
+    body.update(changes)
+    return body
+
+
+def local_date_now() -> date:
+    from datetime import UTC, datetime
+
+    return local_date(datetime.now(UTC))
+
+
+def is_problem(response: httpx.Response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == status and problem["title"] and problem["detail"]
+    return problem
+
+
+async def start(api: httpx.AsyncClient, **changes) -> str:
+    response = await api.post("/v1/notifications/detention-started", json=notice_body(**changes))
+    assert response.status_code == 201, response.text
+    return response.json()["case_id"]
+
+
+async def test_notice_starts_one_case(api, dev_env):
+    body = notice_body()
+    first = await api.post("/v1/notifications/detention-started", json=body)
+    assert first.status_code == 201
+    case_id = first.json()["case_id"]
+    assert case_id == f"case-{body['detention_id']}"
+    assert first.headers["location"] == f"/v1/cases/{case_id}"
+
+    repeat = await api.post("/v1/notifications/detention-started", json=body)
+    assert repeat.status_code == 200
+    assert repeat.json() == {"case_id": case_id, "created": False}
+
+    case = (await api.get(f"/v1/cases/{case_id}")).json()
+    assert case["phase"] == "notified"
+    assert case["expected_release"] == body["expected_release"]
+    contact = next(t for t in case["tasks"] if t["key"] == "contact_prison")
+    assert {"key", "status", "due", "escalation_level", "at_risk"} <= contact.keys()
+    assert contact["status"] == "open" and contact["guidance"]
+
+    described = await dev_env.client.get_workflow_handle(case_id).describe()
+    assert body["person"]["bsn"] not in case_id
+    assert all(
+        body["person"]["bsn"] not in str(v)
+        for v in described.raw_description.workflow_execution_info.search_attributes.indexed_fields.values()
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (
+            {"person": {"bsn": "123456789", "given_names": "A", "surname": "B", "birth_date": "1990-01-01"}},
+            "body.person.bsn",
+        ),
+        ({"municipality": "363"}, "body.municipality"),
+        ({"detention_id": "DJI 1/2"}, "body.detention_id"),
+        ({"expected_release": "2001-01-01"}, "body"),
+        ({"offence_category": "jaywalking"}, "body.offence_category"),
+        ({"surprise": True}, "body.surprise"),
+    ],
+)
+async def test_invalid_notice_is_refused_and_starts_nothing(api, dev_env, change, field):
+    body = notice_body(**change)
+    response = await api.post("/v1/notifications/detention-started", json=body)
+    problem = is_problem(response, 422)
+    assert field in [e["field"] for e in problem["errors"]]
+    assert next_bsn() not in response.text
+    with pytest.raises(RPCError) as err:
+        await dev_env.client.get_workflow_handle(f"case-{body['detention_id']}").describe()
+    assert err.value.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT)
+
+
+async def test_invalid_bsn_is_not_echoed(api):
+    response = await api.post(
+        "/v1/notifications/detention-started",
+        json=notice_body(person={"bsn": "111222334", "given_names": "A", "surname": "B", "birth_date": "1990-01-01"}),
+    )
+    is_problem(response, 422)
+    assert "111222334" not in response.text
+
+
+async def test_task_lifecycle_and_errors(api):
+    case_id = await start(api)
+    today = str(local_date_now())
+    base = f"/v1/cases/{case_id}/tasks"
+
+    claimed = await api.post(f"{base}/contact_prison/claim", headers=CAROLINE)
+    assert claimed.status_code == 200 and claimed.json()["assignee"] == "caroline"
+    taken = await api.post(f"{base}/contact_prison/claim", headers={"X-Actor": "dirk"})
+    assert is_problem(taken, 409)["type"].endswith("TaskAssignedToOther")
+
+    is_problem(await api.post(f"{base}/no_such_task/complete", json={}, headers=CAROLINE), 404)
+    is_problem(await api.post(f"{base}/contact_prison/complete", json={}, headers=CAROLINE), 422)
+    is_problem(
+        await api.post(f"{base}/contact_prison/complete", json={"outcome": {"kind": "contact"}}, headers=CAROLINE), 422
+    )
+    is_problem(await api.post(f"{base}/contact_prison/complete", json={"outcome": None}), 422)  # no actor
+    blocked = await api.post(
+        f"{base}/reintegration_plan/complete", json={"outcome": {"kind": "plan", "agreed_on": today}}, headers=CAROLINE
+    )
+    assert "contact_prison" in is_problem(blocked, 409)["detail"]
+
+    done = await api.post(
+        f"{base}/contact_prison/complete",
+        json={"outcome": {"kind": "contact", "contacted_on": today, "note": "gebeld met casemanager"}},
+        headers=CAROLINE,
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "completed" and done.json()["completed_by"] == "caroline"
+    again = await api.post(
+        f"{base}/contact_prison/complete",
+        json={"outcome": {"kind": "contact", "contacted_on": today}},
+        headers=CAROLINE,
+    )
+    assert is_problem(again, 409)["type"].endswith("TaskNotOpen")
+
+    assigned = await api.post(
+        f"{base}/screening/assign", json={"assignee": "dirk", "team": "regio-team"}, headers=CAROLINE
+    )
+    assert assigned.json()["assignee"] == "dirk" and assigned.json()["team"] == "regio-team"
+    is_problem(await api.post(f"{base}/screening/assign", json={}, headers=CAROLINE), 422)
+
+    case = (await api.get(f"/v1/cases/{case_id}")).json()
+    assert case["phase"] == "planning"
+    assert [h["actor"] for h in case["history"] if h["action"] == "task_completed"] == ["caroline"]
+
+
+async def test_rejected_update_writes_nothing_to_history(api, dev_env):
+    case_id = await start(api)
+    handle = dev_env.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+    await api.get(f"/v1/cases/{case_id}")  # the first workflow task has been processed
+    before = len((await handle.fetch_history()).events)
+    for path, body in [
+        ("tasks/no_such_task/complete", {}),
+        ("tasks/reintegration_plan/complete", {"outcome": {"kind": "plan", "agreed_on": str(local_date_now())}}),
+        ("events", {"type": "moved", "municipality": "0855"}),
+    ]:
+        response = await api.post(f"/v1/cases/{case_id}/{path}", json=body, headers=CAROLINE)
+        assert response.status_code in (404, 409), response.text
+    assert len((await handle.fetch_history()).events) == before
+
+
+async def test_events(api):
+    case_id = await start(api, municipality="0855")
+    events = f"/v1/cases/{case_id}/events"
+    later = str(local_date_now() + timedelta(weeks=30))
+    moved = await api.post(
+        events, json={"type": "expected_release_changed", "expected_release": later}, headers=CAROLINE
+    )
+    assert moved.status_code == 200, moved.text
+    assert (await api.get(f"/v1/cases/{case_id}")).json()["expected_release"] == later
+
+    is_problem(await api.post(events, json={"type": "teleported"}, headers=CAROLINE), 422)
+    is_problem(await api.post(events, json={"type": "released", "released_on": "1999-01-01"}, headers=CAROLINE), 422)
+    is_problem(await api.post(events, json={"type": "consent_withdrawn", "condition": "luck"}, headers=CAROLINE), 422)
+
+    declined = await api.post(events, json={"type": "declined", "note": "wil geen hulp"}, headers=CAROLINE)
+    assert declined.status_code == 200, declined.text
+    assert declined.json()["phase"] == "closed" and declined.json()["closed_reason"] == "declined"
+
+    closed = await api.post(f"/v1/cases/{case_id}/tasks/contact_prison/claim", headers=CAROLINE)
+    assert is_problem(closed, 409)["type"].endswith("CaseClosed")
+    assert (await api.get(f"/v1/cases/{case_id}")).json()["closed_reason"] == "declined"
+
+
+async def test_unknown_case(api):
+    is_problem(await api.get("/v1/cases/case-DJI-0000-NOPE"), 404)
+    is_problem(await api.get("/v1/cases/not-a-case"), 404)
+    is_problem(await api.post("/v1/cases/case-DJI-0000-NOPE/events", json={"type": "declined"}, headers=CAROLINE), 404)
+
+
+async def test_health(api):
+    assert (await api.get("/healthz")).json() == {"status": "ok"}
+    assert (await api.get("/readyz")).json() == {"status": "ready"}
