@@ -4,5 +4,6 @@ Activities are idempotent: Temporal may run one more than once.
 """
 
 from activities.notifications import NotificationActivities
+from activities.projection import ProjectionActivities
 
-__all__ = ["NotificationActivities"]
+__all__ = ["NotificationActivities", "ProjectionActivities"]

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from sqlmodel import Session
 from temporalio.client import Client
 
 from api.problems import case_not_found
 from domain.models import CASE_ID_PATTERN
 from domain.policy import Policy
+
+
+def _session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine) as session:
+        yield session
 
 
 def _temporal(request: Request) -> Client:
@@ -45,6 +52,7 @@ def _case_id(case_id: str) -> str:
 
 
 TemporalDep = Annotated[Client, Depends(_temporal)]
+SessionDep = Annotated[Session, Depends(_session)]
 PolicyDep = Annotated[Policy, Depends(_policy)]
 TaskQueueDep = Annotated[str, Depends(_task_queue)]
 ActorDep = Annotated[str, Depends(_actor)]

@@ -342,6 +342,11 @@ class CaseState(BaseModel):
     moved_to: str | None = None
     release_unexpected: bool = False
     notices_received: int = 0
+    # How far the SQL read model has been told: its revision and the history and
+    # notifications written so far.
+    projected_revision: int = -1
+    projected_history: int = 0
+    projected_notifications: int = 0
 
     def task(self, key: str) -> Task | None:
         return next((t for t in self.tasks if t.key == key), None)

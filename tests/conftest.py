@@ -1,18 +1,75 @@
 from __future__ import annotations
 
+import os
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+import store.tables  # noqa: F401  (registers the tables)
+from store.db import make_engine, normalise_url, upgrade
 from worker.temporal import build_worker, register_search_attributes
 
 BIN = Path(sys.prefix) / "bin"
+
+
+POSTGRES_SERVER = os.environ.get("REENTRY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('read-model') / 'reentry.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    """A database of this run's own on the PostgreSQL server, migrated, dropped after."""
+    name = f"reentry_test_{os.getpid()}"
+    admin = create_engine(normalise_url(POSTGRES_SERVER), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    url = make_url(normalise_url(POSTGRES_SERVER)).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """The read model on both databases it runs on."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An empty read model for each test."""
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            connection.execute(table.delete())
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def workflow_engine(sqlite_url: str) -> Iterator[Engine]:
+    """The read model the workflow tests' workers write to."""
+    engine = make_engine(sqlite_url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -28,10 +85,10 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture
-async def task_queue(env: WorkflowEnvironment) -> AsyncIterator[str]:
+async def task_queue(env: WorkflowEnvironment, workflow_engine: Engine) -> AsyncIterator[str]:
     """A worker on a fresh task queue for each test."""
     queue = f"cases-{uuid.uuid4()}"
-    async with build_worker(env.client, queue):
+    async with build_worker(env.client, queue, workflow_engine):
         yield queue
 
 

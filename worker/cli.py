@@ -13,9 +13,11 @@ from pathlib import Path
 
 import uvicorn
 from pydantic import ValidationError
+from sqlalchemy import Engine
 from temporalio.client import Client
 
 from domain.policy import DEFAULT_POLICY_PATH, parse_policy
+from store.db import make_engine, upgrade
 from worker.settings import Settings
 
 logger = logging.getLogger("reentry")
@@ -30,10 +32,10 @@ class _ApiServer(uvicorn.Server):
         yield
 
 
-def _api_server(settings: Settings, client: Client) -> _ApiServer:
+def _api_server(settings: Settings, client: Client, engine: Engine | None = None) -> _ApiServer:
     from api.app import create_app
 
-    app = create_app(settings=settings, temporal_client=client)
+    app = create_app(settings=settings, temporal_client=client, engine=engine)
     config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level=settings.log_level.lower())
     return _ApiServer(config)
 
@@ -72,11 +74,14 @@ async def _up(settings: Settings) -> None:
         logger.info("starting the embedded Temporal server, data in %s", settings.data_dir)
         await embedded.start()
     try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        upgrade(settings.database)
+        engine = make_engine(settings.database)
         client = await connect(settings.address, settings.temporal_namespace)
         await register_search_attributes(client, settings.temporal_namespace)
-        server = _api_server(settings, client)
+        server = _api_server(settings, client, engine)
         _stop_on_signal(_stopper(server))
-        async with build_worker(client, settings.task_queue):
+        async with build_worker(client, settings.task_queue, engine):
             api = f"http://{settings.api_host}:{settings.api_port}"
             print(f"reentry is up. API: {api}  (docs: {api}/docs)", flush=True)
             if embedded:
@@ -96,7 +101,7 @@ async def _worker(settings: Settings) -> None:
     await register_search_attributes(client, settings.temporal_namespace)
     stopped = asyncio.Event()
     _stop_on_signal(stopped.set)
-    async with build_worker(client, settings.task_queue):
+    async with build_worker(client, settings.task_queue, make_engine(settings.database)):
         logger.info("worker polling %s on %s", settings.task_queue, settings.address)
         await stopped.wait()
 
@@ -108,6 +113,20 @@ async def _api(settings: Settings) -> None:
     server = _api_server(settings, client)
     _stop_on_signal(_stopper(server))
     await server.serve()
+
+
+async def _rebuild(settings: Settings) -> None:
+    from worker.rebuild import rebuild_projection
+    from worker.temporal import connect
+
+    upgrade(settings.database)
+    client = await connect(settings.address, settings.temporal_namespace)
+    rebuilt = await rebuild_projection(client, make_engine(settings.database))
+    print(f"rebuilt the read model of {rebuilt.written} open cases")
+    if rebuilt.unreachable:
+        print(
+            f"{len(rebuilt.unreachable)} could not be queried (is a worker running?): {' '.join(rebuilt.unreachable)}"
+        )
 
 
 def _policy(args: argparse.Namespace, settings: Settings) -> int:
@@ -136,13 +155,23 @@ def main(argv: list[str] | None = None) -> int:
     policy_commands.add_parser("show", help="print the effective policy, to start an override from")
     check = policy_commands.add_parser("check", help="validate a policy file")
     check.add_argument("file")
+    db = commands.add_parser("db", help="the read model's database")
+    db.add_subparsers(dest="db_command", required=True).add_parser("upgrade", help="apply the schema migrations")
+    projection = commands.add_parser("projection", help="the read model's contents")
+    projection.add_subparsers(dest="projection_command", required=True).add_parser(
+        "rebuild", help="rebuild the read model of every open case from Temporal"
+    )
     args = parser.parse_args(argv)
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "policy":
         return _policy(args, settings)
-    runner = {"up": _up, "worker": _worker, "api": _api}[args.command]
+    if args.command == "db":
+        upgrade(settings.database)
+        print("the read model's schema is up to date")
+        return 0
+    runner = {"up": _up, "worker": _worker, "api": _api, "projection": _rebuild}[args.command]
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(runner(settings))
     return 0

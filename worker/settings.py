@@ -11,6 +11,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.policy import Policy, load_policy
+from store.db import sqlite_url
 
 
 def _venv_binary(name: str) -> str | None:
@@ -30,6 +31,9 @@ class Settings(BaseSettings):
     task_queue: str = "reentry-cases"
     data_dir: Path = Path(".data")
     policy: Path | None = Field(default=None, description="policy file; unset, the Dutch default")
+    database_url: str | None = Field(
+        default=None, description="read model, e.g. postgresql://reentry@db:5432/reentry; unset, SQLite in data_dir"
+    )
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -42,6 +46,10 @@ class Settings(BaseSettings):
     @property
     def address(self) -> str:
         return self.temporal_address or f"{self.embedded_temporal_host}:{self.embedded_temporal_port}"
+
+    @property
+    def database(self) -> str:
+        return self.database_url or sqlite_url(self.data_dir)
 
     @cached_property
     def loaded_policy(self) -> Policy:

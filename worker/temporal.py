@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
+from sqlalchemy import Engine
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
-from activities import NotificationActivities
+from activities import NotificationActivities, ProjectionActivities
 from workflows import search_attributes
 from workflows.case import CaseWorkflow
 
@@ -23,13 +25,16 @@ async def connect(address: str, namespace: str = "default") -> Client:
     return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter)
 
 
-def build_worker(client: Client, task_queue: str) -> Worker:
+def build_worker(client: Client, task_queue: str, engine: Engine) -> Worker:
     notifications = NotificationActivities()
+    projection = ProjectionActivities(engine)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[notifications.send_notification, notifications.announce_case_closed],
+        activities=[notifications.send_notification, notifications.announce_case_closed, projection.project_case],
+        # The projection writer uses a blocking database driver: it runs in threads.
+        activity_executor=ThreadPoolExecutor(max_workers=8),
     )
 
 

@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError
 from workflows import search_attributes as sa
 
 with workflow.unsafe.imports_passed_through():
-    from activities import NotificationActivities
+    from activities import NotificationActivities, ProjectionActivities
     from domain import planning
     from domain.models import (
         AssignTaskInput,
@@ -55,8 +55,11 @@ with workflow.unsafe.imports_passed_through():
         as_datetime,
         local_date,
     )
+    from domain.projection import project
 
 SYSTEM_ACTOR = "reentry"
+# Cases started before the read model existed replay without projection activities.
+READ_MODEL_PATCH = "read-model-projection"
 
 
 class ErrorType:
@@ -104,19 +107,25 @@ class CaseWorkflow:
     @workflow.run
     async def run(self, input: StartCaseInput) -> CaseSummary:
         while True:
+            # Taken before the awaits below: a handler that runs during them sets it again,
+            # and the wait at the end of this pass returns at once.
+            self._changed = False
             tipping = self._refresh()
             await self._deliver_notifications()
-            if self._state.phase == Phase.CLOSED:
+            await self._project()
+            if self._state.phase == Phase.CLOSED and not self._changed:
                 break
             if workflow.info().is_continue_as_new_suggested():
                 # Drain handlers first: an update accepted but not finished would be lost.
-                await workflow.wait_condition(workflow.all_handlers_finished)
+                # A handler that changes the case waits for its projection, which the next
+                # pass writes: then go round once more.
+                await workflow.wait_condition(lambda: workflow.all_handlers_finished() or self._changed)
                 if not self._changed:
                     workflow.continue_as_new(
                         StartCaseInput(notice=self._state.notice, policy=self._state.policy, state=self._state)
                     )
+                continue
             wake = planning.next_wake(self._state, workflow.now(), tipping)
-            self._changed = False
             # One timer per case: sleep until the nearest rung, opening or tipping point,
             # or until a handler changes the case, whichever comes first.
             timeout = (wake - workflow.now()) if wake else None
@@ -153,6 +162,30 @@ class CaseWorkflow:
         except Exception:
             # The new case may not have been started yet: the link stays on this side.
             self._log(SYSTEM_ACTOR, "next_case_not_found", detail=self._state.next_case_id)
+
+    async def _project(self) -> None:
+        """Tell the read model what changed, one revision at a time, in order."""
+        state = self._state
+        if not workflow.patched(READ_MODEL_PATCH) or state.projected_revision >= state.revision:
+            return
+        projection = project(
+            state, history_from=state.projected_history, notifications_from=state.projected_notifications
+        )
+        history, notifications = len(state.history), len(state.notifications)
+        await workflow.execute_activity_method(
+            ProjectionActivities.project_case,
+            projection,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1)),
+        )
+        state.projected_revision = max(state.projected_revision, projection.revision)
+        state.projected_history, state.projected_notifications = history, notifications
+
+    async def _projected(self, revision: int) -> None:
+        """Read-your-writes: an update answers once the read model shows its change, so a
+        caseworker's inbox never shows a task as open that they have just completed."""
+        if workflow.patched(READ_MODEL_PATCH):
+            await workflow.wait_condition(lambda: self._state.projected_revision >= revision)
 
     async def _deliver_notifications(self) -> None:
         while self._outbox:
@@ -209,6 +242,10 @@ class CaseWorkflow:
 
     def _changed_by(self, actor: str, action: str, task_key: str | None = None, detail: str | None = None) -> None:
         self._log(actor, action, task_key=task_key, detail=detail)
+        self._touch()
+
+    def _touch(self) -> None:
+        """A new revision: derived state brought up to date, the run loop woken."""
         self._state.revision += 1
         self._refresh()
         self._changed = True
@@ -236,12 +273,14 @@ class CaseWorkflow:
     # ------------------------------------------------------------------ the notice
 
     @workflow.update
-    def receive_notice(self, notice: DetentionNotice) -> NoticeReceipt:
-        """The day-one notice; sent with update-with-start, so a repeat finds this case."""
+    async def receive_notice(self, notice: DetentionNotice) -> NoticeReceipt:
+        """The day-one notice; sent with update-with-start, so a repeat finds this case.
+        A new case answers once it is in the read model."""
         self._state.notices_received += 1
         created = self._state.notices_received == 1
         if not created:
             self._log("prison_service", "notice_repeated")
+        await self._projected(self._state.revision)
         return NoticeReceipt(case_id=self._state.case_id, created=created)
 
     @receive_notice.validator
@@ -262,7 +301,7 @@ class CaseWorkflow:
         return task
 
     @workflow.update
-    def complete_task(self, input: CompleteTaskInput) -> Task:
+    async def complete_task(self, input: CompleteTaskInput) -> Task:
         task = self._open_task(input.task_key)
         outcome = input.outcome
         if isinstance(outcome, ScreeningOutcome):
@@ -277,6 +316,7 @@ class CaseWorkflow:
             instant = as_datetime(recorded) if recorded else workflow.now()
             self._state.anchors[planning.task_anchor_key(task.key)] = instant
         self._changed_by(input.actor, "task_completed", task_key=task.key)
+        await self._projected(self._state.revision)
         return task
 
     @complete_task.validator
@@ -311,10 +351,11 @@ class CaseWorkflow:
                 raise _reject(ErrorType.INVALID_OUTCOME, f"{field} is in the future")
 
     @workflow.update
-    def claim_task(self, input: ClaimTaskInput) -> Task:
+    async def claim_task(self, input: ClaimTaskInput) -> Task:
         task = self._open_task(input.task_key)
         task.assignee = input.actor
         self._changed_by(input.actor, "task_claimed", task_key=task.key)
+        await self._projected(self._state.revision)
         return task
 
     @claim_task.validator
@@ -324,13 +365,14 @@ class CaseWorkflow:
             raise _reject(ErrorType.TASK_ASSIGNED_TO_OTHER, f"task {task.key!r} is already assigned to someone else")
 
     @workflow.update
-    def assign_task(self, input: AssignTaskInput) -> Task:
+    async def assign_task(self, input: AssignTaskInput) -> Task:
         task = self._open_task(input.task_key)
         if input.team is not None:
             task.team = input.team
         if input.assignee is not None:
             task.assignee = input.assignee
         self._changed_by(input.actor, "task_assigned", task_key=task.key, detail=task.team)
+        await self._projected(self._state.revision)
         return task
 
     @assign_task.validator
@@ -340,10 +382,12 @@ class CaseWorkflow:
     # ------------------------------------------------------------------ events
 
     @workflow.update
-    def record_event(self, input: RecordEventInput) -> CaseSummary:
+    async def record_event(self, input: RecordEventInput) -> CaseSummary:
         """Events from outside: an update, not a signal, so that a sender learns at once
         that an event cannot apply (a closed case, a release before detention)."""
         state, event, actor = self._state, input.event, input.actor
+        # The event first in the timeline, then what follows from it.
+        self._log(actor, event.type)
         match event:
             case ScreeningRecorded():
                 self._apply_screening(event.conditions)
@@ -386,7 +430,8 @@ class CaseWorkflow:
                 self._close(ClosedReason.DECEASED, actor)
             case ClosedOther():
                 self._close(ClosedReason.OTHER, actor)
-        self._changed_by(actor, event.type)
+        self._touch()
+        await self._projected(self._state.revision)
         return self._summary()
 
     @record_event.validator

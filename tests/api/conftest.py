@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import Engine
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -32,12 +33,18 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture
-async def api(dev_env: WorkflowEnvironment) -> AsyncIterator[httpx.AsyncClient]:
-    """The real app, its lifespan run, with a worker on a fresh task queue."""
-    queue = f"api-{uuid.uuid4()}"
-    app = create_app(settings=Settings(task_queue=queue), temporal_client=dev_env.client)
+def api_task_queue() -> str:
+    return f"api-{uuid.uuid4()}"
+
+
+@pytest.fixture
+async def api(dev_env: WorkflowEnvironment, engine: Engine, api_task_queue: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app, its lifespan run, with a worker on a fresh task queue; the read model
+    on SQLite and on PostgreSQL."""
+    queue = api_task_queue
+    app = create_app(settings=Settings(task_queue=queue), temporal_client=dev_env.client, engine=engine)
     async with (
-        build_worker(dev_env.client, queue),
+        build_worker(dev_env.client, queue, engine),
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://reentry.test") as client,
     ):

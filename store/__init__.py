@@ -1,0 +1,1 @@
+"""The SQL read model: a projection of the cases, written by activities, read by the API."""

@@ -1,0 +1,98 @@
+"""Writes a case's projection: idempotent, and an older revision never overwrites a newer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from domain.projection import CaseProjection
+from store.tables import FAR_FUTURE, CaseRow, EventRow, NotificationRow, ScreeningRow, TaskRow
+
+
+def _insert(session: Session, table: type) -> Any:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def _case_values(p: CaseProjection) -> dict[str, Any]:
+    values = p.model_dump(exclude={"screening", "tasks", "history_from", "history", "notifications"}, mode="python")
+    values["phase"] = p.phase.value
+    values["closed_reason"] = p.closed_reason.value if p.closed_reason else None
+    values["open_tasks"] = sum(1 for t in p.tasks if t.status == "open")
+    values["projected_at"] = datetime.now(UTC)
+    return values
+
+
+def write_projection(engine: Engine, p: CaseProjection, *, same_revision_too: bool = False) -> bool:
+    """Write one case; False when the read model already has this revision or a newer one.
+
+    ``same_revision_too`` rewrites a case at the revision it has (a rebuild after a new
+    column), still never going back to an older one.
+    """
+    values = _case_values(p)
+    with Session(engine) as session, session.begin():
+        inserted = session.execute(
+            _insert(session, CaseRow)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["case_id"])
+            .returning(CaseRow.case_id)
+        ).first()
+        if inserted is None:
+            newer = CaseRow.revision <= p.revision if same_revision_too else CaseRow.revision < p.revision
+            # The conditional update also takes the row lock on PostgreSQL: writes of one
+            # case are serialised, whatever order their activities arrive in.
+            updated = session.execute(
+                update(CaseRow).where(CaseRow.case_id == p.case_id, newer).values(**values)
+            ).rowcount
+            if not updated:
+                return False
+        session.execute(delete(TaskRow).where(TaskRow.case_id == p.case_id))
+        session.execute(delete(ScreeningRow).where(ScreeningRow.case_id == p.case_id))
+        if p.tasks:
+            session.execute(
+                _insert(session, TaskRow),
+                [
+                    {
+                        **t.model_dump(mode="python"),
+                        "case_id": p.case_id,
+                        "municipality": p.municipality,
+                        "condition": t.condition.value if t.condition else None,
+                        "status": t.status.value,
+                        "escalation_level": t.escalation_level.value,
+                        "due_sort": t.due or FAR_FUTURE.replace(tzinfo=UTC),
+                        "priority": t.priority,
+                    }
+                    for t in p.tasks
+                ],
+            )
+        if p.screening:
+            session.execute(
+                _insert(session, ScreeningRow),
+                [{"case_id": p.case_id, "condition": c.value, "status": s.value} for c, s in p.screening.items()],
+            )
+        if p.history:
+            session.execute(
+                _insert(session, EventRow).on_conflict_do_nothing(index_elements=["case_id", "seq"]),
+                [
+                    {"case_id": p.case_id, "seq": p.history_from + i, **e.model_dump(mode="python")}
+                    for i, e in enumerate(p.history)
+                ],
+            )
+        if p.notifications:
+            session.execute(
+                _insert(session, NotificationRow).on_conflict_do_nothing(index_elements=["notification_id"]),
+                [
+                    {
+                        **n.model_dump(mode="python", exclude={"case_id", "due"}),
+                        "case_id": p.case_id,
+                        "level": n.level.value,
+                        "sent_at": n.sent_at or values["projected_at"],
+                    }
+                    for n in p.notifications
+                ],
+            )
+    return True

@@ -1,0 +1,229 @@
+"""Read-model queries for worklists and supervisor views. Keyword-only, keyset-paginated."""
+
+from __future__ import annotations
+
+import base64
+import json
+import statistics
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from sqlalchemy import Integer, Select, and_, cast, func, or_, select, tuple_
+from sqlmodel import Session
+
+from store.tables import CaseRow, EventRow, ScreeningRow, TaskRow
+
+MAX_PAGE = 200
+
+
+class InvalidCursor(ValueError):
+    pass
+
+
+def encode_cursor(values: list[Any]) -> str:
+    text = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, size: int) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError as err:
+        raise InvalidCursor("the cursor is not one this API gave out") from err
+    if not isinstance(values, list) or len(values) != size:
+        raise InvalidCursor("the cursor is not one this API gave out")
+    return values
+
+
+def _as_datetime(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except (TypeError, ValueError) as err:
+        raise InvalidCursor("the cursor is not one this API gave out") from err
+
+
+def tasks_page(
+    session: Session,
+    *,
+    municipalities: list[str] | None = None,
+    assignee: str | None = None,
+    team: str | None = None,
+    condition: str | None = None,
+    status: str | None = "open",
+    due_before: datetime | None = None,
+    due_after: datetime | None = None,
+    overdue: bool | None = None,
+    at_risk: bool | None = None,
+    sort: Literal["due", "priority"] = "due",
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[TaskRow], str | None]:
+    """A worklist page in a stable order: by due date (no date last), or most urgent first."""
+    query = select(TaskRow)
+    filters = {
+        TaskRow.assignee: assignee,
+        TaskRow.team: team,
+        TaskRow.condition: condition,
+        TaskRow.status: status,
+        TaskRow.overdue: overdue,
+        TaskRow.at_risk: at_risk,
+    }
+    for column, value in filters.items():
+        if value is not None:
+            query = query.where(column == value)
+    if municipalities is not None:
+        query = query.where(TaskRow.municipality.in_(municipalities))
+    if due_before is not None:
+        query = query.where(TaskRow.due < due_before)
+    if due_after is not None:
+        query = query.where(TaskRow.due >= due_after)
+    key = (TaskRow.due_sort, TaskRow.case_id, TaskRow.key)
+    if sort == "priority":
+        query = query.order_by(TaskRow.priority.desc(), *key)
+        if cursor:
+            priority, due_sort, case_id, task_key = decode_cursor(cursor, 4)
+            after = tuple_(*key) > tuple_(_as_datetime(due_sort), case_id, task_key)
+            query = query.where(or_(TaskRow.priority < priority, and_(TaskRow.priority == priority, after)))
+    else:
+        query = query.order_by(*key)
+        if cursor:
+            due_sort, case_id, task_key = decode_cursor(cursor, 3)
+            query = query.where(tuple_(*key) > tuple_(_as_datetime(due_sort), case_id, task_key))
+    limit = max(1, min(limit, MAX_PAGE))
+    rows = list(session.execute(query.limit(limit + 1)).scalars())
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        position = [last.due_sort, last.case_id, last.key]
+        next_cursor = encode_cursor([last.priority, *position] if sort == "priority" else position)
+    return rows, next_cursor
+
+
+def cases_page(
+    session: Session,
+    *,
+    municipalities: list[str] | None = None,
+    phase: str | None = None,
+    release_from: date | None = None,
+    release_to: date | None = None,
+    has_overdue: bool | None = None,
+    at_risk: bool | None = None,
+    closed_reason: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[CaseRow], str | None]:
+    query = select(CaseRow)
+    if municipalities is not None:
+        query = query.where(CaseRow.municipality.in_(municipalities))
+    if phase is not None:
+        query = query.where(CaseRow.phase == phase)
+    if release_from is not None:
+        query = query.where(CaseRow.expected_release >= release_from)
+    if release_to is not None:
+        query = query.where(CaseRow.expected_release <= release_to)
+    if has_overdue is not None:
+        query = query.where((CaseRow.overdue_count > 0) == has_overdue)
+    if at_risk is not None:
+        query = query.where((CaseRow.at_risk_count > 0) == at_risk)
+    if closed_reason is not None:
+        query = query.where(CaseRow.closed_reason == closed_reason)
+    if cursor:
+        [after] = decode_cursor(cursor, 1)
+        query = query.where(CaseRow.case_id > after)
+    limit = max(1, min(limit, MAX_PAGE))
+    rows = list(session.execute(query.order_by(CaseRow.case_id).limit(limit + 1)).scalars())
+    if len(rows) > limit:
+        return rows[:limit], encode_cursor([rows[limit - 1].case_id])
+    return rows, None
+
+
+def case_row(session: Session, *, case_id: str, municipalities: list[str] | None = None) -> CaseRow | None:
+    query = select(CaseRow).where(CaseRow.case_id == case_id)
+    if municipalities is not None:
+        query = query.where(CaseRow.municipality.in_(municipalities))
+    return session.execute(query).scalar_one_or_none()
+
+
+def timeline(session: Session, *, case_id: str) -> list[EventRow]:
+    query = select(EventRow).where(EventRow.case_id == case_id).order_by(EventRow.seq)
+    return list(session.execute(query).scalars())
+
+
+def dashboard(
+    session: Session,
+    *,
+    municipalities: list[str] | None = None,
+    released_from: date | None = None,
+    released_to: date | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:
+    """Counts per phase, screening shares per condition, overdue and at risk per team, and
+    for the cases released in the period: released with ID, income and housing in order,
+    and the median days from benefit application to decision."""
+
+    def scoped(query: Select, table: type = CaseRow) -> Select:
+        return query.where(table.municipality.in_(municipalities)) if municipalities is not None else query
+
+    phases = dict(session.execute(scoped(select(CaseRow.phase, func.count()).group_by(CaseRow.phase))).all())
+
+    screening_query = (
+        select(ScreeningRow.condition, ScreeningRow.status, func.count())
+        .join(CaseRow, CaseRow.case_id == ScreeningRow.case_id)
+        .where(CaseRow.closed_reason.is_(None))
+        .group_by(ScreeningRow.condition, ScreeningRow.status)
+    )
+    screening: dict[str, dict[str, float]] = {}
+    totals: dict[str, int] = {}
+    counted = session.execute(scoped(screening_query)).all()
+    for condition, _status, count in counted:
+        totals[condition] = totals.get(condition, 0) + count
+    for condition, status, count in counted:
+        screening.setdefault(condition, {})[status] = round(count / totals[condition], 4)
+
+    team_query = (
+        select(
+            TaskRow.team,
+            func.sum(cast(TaskRow.overdue, Integer)),
+            func.sum(cast(TaskRow.at_risk, Integer)),
+        )
+        .where(TaskRow.status == "open", or_(TaskRow.overdue.is_(True), TaskRow.at_risk.is_(True)))
+        .group_by(TaskRow.team)
+    )
+    teams = {
+        team: {"overdue": int(overdue or 0), "at_risk": int(at_risk or 0)}
+        for team, overdue, at_risk in session.execute(scoped(team_query, TaskRow)).all()
+    }
+
+    released_to = released_to or today or datetime.now(UTC).date()
+    released_query = select(
+        func.count(),
+        func.count().filter(
+            CaseRow.released_with_id.is_(True),
+            CaseRow.released_with_income.is_(True),
+            CaseRow.released_with_housing.is_(True),
+        ),
+    ).where(CaseRow.actual_release.is_not(None), CaseRow.actual_release <= released_to)
+    if released_from is not None:
+        released_query = released_query.where(CaseRow.actual_release >= released_from)
+    released, all_in_order = session.execute(scoped(released_query)).one()
+    durations_query = (
+        select(CaseRow.benefit_applied_on, CaseRow.benefit_decided_on)
+        .where(CaseRow.benefit_decided_on.is_not(None), CaseRow.benefit_applied_on.is_not(None))
+        .where(CaseRow.actual_release.is_not(None), CaseRow.actual_release <= released_to)
+    )
+    if released_from is not None:
+        durations_query = durations_query.where(CaseRow.actual_release >= released_from)
+    days = [(decided - applied).days for applied, decided in session.execute(scoped(durations_query)).all()]
+    return {
+        "cases_per_phase": phases,
+        "screening": screening,
+        "teams": teams,
+        "released": {
+            "from": released_from,
+            "to": released_to,
+            "cases": released,
+            "with_id_income_and_housing_in_order": round(all_in_order / released, 4) if released else None,
+            "median_days_benefit_application_to_decision": statistics.median(days) if days else None,
+        },
+    }

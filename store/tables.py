@@ -1,0 +1,123 @@
+"""Read-model tables. No BSN or names anywhere: rows carry pseudonymous ids and codes.
+
+Timestamps are UTC ``DateTime(timezone=True)``. ``due_sort`` is ``due`` with "no date
+yet" as the far future, so that keyset pagination needs no NULL handling.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, DateTime, Index
+from sqlmodel import Field, SQLModel
+
+FAR_FUTURE = datetime(9999, 12, 31)
+
+
+def utc(nullable: bool = True, index: bool = False) -> Column:
+    return Column(DateTime(timezone=True), nullable=nullable, index=index)
+
+
+class CaseRow(SQLModel, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_municipality_phase", "municipality", "phase", "case_id"),
+        Index("ix_cases_municipality_release", "municipality", "expected_release"),
+        Index("ix_cases_released", "actual_release"),
+    )
+
+    case_id: str = Field(primary_key=True, max_length=80)
+    revision: int
+    municipality: str = Field(max_length=4)
+    phase: str = Field(max_length=32)
+    prison: str = Field(max_length=64)
+    detention_start: date
+    expected_release: date | None = None
+    actual_release: date | None = None
+    release_unexpected: bool = False
+    short_stay: bool = False
+    offence_category: str = Field(max_length=32)
+    policy_version: str = Field(max_length=64)
+    notified_at: datetime = Field(sa_column=utc(nullable=False))
+    open_tasks: int = 0
+    overdue_count: int = 0
+    at_risk_count: int = 0
+    closed_reason: str | None = Field(default=None, max_length=32)
+    closed_at: datetime | None = Field(default=None, sa_column=utc())
+    released_with_id: bool | None = None
+    released_with_income: bool | None = None
+    released_with_housing: bool | None = None
+    benefit_applied_on: date | None = None
+    benefit_decided_on: date | None = None
+    previous_case_id: str | None = Field(default=None, max_length=80)
+    next_case_id: str | None = Field(default=None, max_length=80)
+    projected_at: datetime = Field(sa_column=utc(nullable=False))
+
+
+class ScreeningRow(SQLModel, table=True):
+    __tablename__ = "screenings"
+    __table_args__ = (Index("ix_screenings_condition_status", "condition", "status"),)
+
+    case_id: str = Field(primary_key=True, foreign_key="cases.case_id", max_length=80)
+    condition: str = Field(primary_key=True, max_length=32)
+    status: str = Field(max_length=32)
+
+
+class TaskRow(SQLModel, table=True):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_assignee_inbox", "assignee", "status", "due_sort", "case_id", "key"),
+        Index("ix_tasks_team_inbox", "team", "status", "overdue", "due_sort", "case_id", "key"),
+        Index("ix_tasks_municipality_inbox", "municipality", "status", "due_sort", "case_id", "key"),
+        Index("ix_tasks_priority", "status", "priority", "due_sort"),
+    )
+
+    case_id: str = Field(primary_key=True, foreign_key="cases.case_id", max_length=80)
+    key: str = Field(primary_key=True, max_length=64)
+    municipality: str = Field(max_length=4)
+    title: str = Field(max_length=200)
+    condition: str | None = Field(default=None, max_length=32)
+    team: str = Field(max_length=64)
+    assignee: str | None = Field(default=None, max_length=100)
+    status: str = Field(max_length=32)
+    due: datetime | None = Field(default=None, sa_column=utc())
+    due_sort: datetime = Field(sa_column=utc(nullable=False))
+    overdue: bool = False
+    at_risk: bool = False
+    at_risk_reason: str | None = Field(default=None, max_length=300)
+    triage: bool = False
+    escalation_level: str = Field(max_length=32)
+    priority: int = Field(description="higher is more urgent: at risk, overdue, escalated")
+    completed_by: str | None = Field(default=None, max_length=100)
+    completed_at: datetime | None = Field(default=None, sa_column=utc())
+
+
+class EventRow(SQLModel, table=True):
+    """The case timeline: what happened, in order, and who did it."""
+
+    __tablename__ = "case_events"
+
+    case_id: str = Field(primary_key=True, foreign_key="cases.case_id", max_length=80)
+    seq: int = Field(primary_key=True)
+    at: datetime = Field(sa_column=utc(nullable=False))
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=64)
+    task_key: str | None = Field(default=None, max_length=64)
+    detail: str | None = Field(default=None, max_length=300)
+
+
+class NotificationRow(SQLModel, table=True):
+    """Reminders and escalations sent."""
+
+    __tablename__ = "notifications_sent"
+    __table_args__ = (Index("ix_notifications_case", "case_id", "sent_at"),)
+
+    notification_id: str = Field(primary_key=True, max_length=250)
+    case_id: str = Field(foreign_key="cases.case_id", max_length=80)
+    municipality: str = Field(max_length=4)
+    task_key: str = Field(max_length=64)
+    level: str = Field(max_length=32)
+    recipient_role: str = Field(max_length=32)
+    team: str = Field(max_length=64)
+    assignee: str | None = Field(default=None, max_length=100)
+    sent_at: datetime = Field(sa_column=utc(nullable=False))
