@@ -27,6 +27,7 @@ import shlex
 import socket
 import statistics
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -48,6 +49,7 @@ from temporalio.worker import Worker
 
 from api.app import create_app
 from domain.models import local_date
+from store.db import make_engine, sqlite_url, upgrade
 from tests.helpers import notice
 from worker.settings import Settings
 from worker.temporal import build_worker
@@ -236,7 +238,7 @@ async def serve_api(server: uvicorn.Server, sock: socket.socket) -> asyncio.Task
     return task
 
 
-async def bench(cases: int, concurrency: int) -> Results:
+async def bench(cases: int, concurrency: int, database_url: str | None) -> Results:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(Path(sys.prefix) / "bin" / "temporal"),
         data_converter=pydantic_data_converter,
@@ -244,14 +246,19 @@ async def bench(cases: int, concurrency: int) -> Results:
         ui=False,
         dev_server_log_level="error",
     )
+    scratch = tempfile.TemporaryDirectory(prefix="reentry-bench-")
     try:
+        # The read model, as `make run` has it (SQLite) unless a database is given.
+        url = database_url or sqlite_url(Path(scratch.name))
+        upgrade(url)
+        engine = make_engine(url)
         case_queue, bare_queue = f"bench-cases-{uuid.uuid4()}", f"bench-bare-{uuid.uuid4()}"
-        app = create_app(settings=Settings(task_queue=case_queue), temporal_client=env.client)
+        app = create_app(settings=Settings(task_queue=case_queue), temporal_client=env.client, engine=engine)
         sock = listening_socket()
         port = sock.getsockname()[1]
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
         async with (
-            build_worker(env.client, case_queue),
+            build_worker(env.client, case_queue, engine),
             Worker(env.client, task_queue=bare_queue, workflows=[BareWorkflow]),
         ):
             server_task = await serve_api(server, sock)
@@ -265,6 +272,7 @@ async def bench(cases: int, concurrency: int) -> Results:
                 sock.close()
     finally:
         await env.shutdown()
+        scratch.cleanup()
 
 
 # ---------------------------------------------------------------------------- the report
@@ -298,11 +306,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=positive, default=200, help="cases and bare workflows to start (default 200)")
     parser.add_argument("--concurrency", type=positive, default=20, help="starts in flight at once (default 20)")
+    parser.add_argument(
+        "--database-url", help="the read model (an empty, migrated database is fine); default a scratch SQLite file"
+    )
     args = parser.parse_args()
     if args.cases < 2:
         parser.error("--cases must be at least 2 to give percentiles")
     try:
-        results = asyncio.run(bench(args.cases, args.concurrency))
+        results = asyncio.run(bench(args.cases, args.concurrency, args.database_url))
     except BenchError as err:
         sys.exit(f"benchmark aborted: {err}")
     report(results, args.cases, args.concurrency)

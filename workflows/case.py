@@ -172,7 +172,9 @@ class CaseWorkflow:
             state, history_from=state.projected_history, notifications_from=state.projected_notifications
         )
         history, notifications = len(state.history), len(state.notifications)
-        await workflow.execute_activity_method(
+        # A local activity: the write runs in this worker without a round trip through
+        # the server, and every update waits for it (read-your-writes).
+        await workflow.execute_local_activity_method(
             ProjectionActivities.project_case,
             projection,
             start_to_close_timeout=timedelta(seconds=30),
