@@ -23,7 +23,7 @@ from pydantic import (
 from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.nl import bsn as stdnum_bsn
 
-from domain.policy import Policy
+from domain.policy import BasicCondition, OutcomeKind, Policy
 
 
 class Phase(StrEnum):
@@ -43,18 +43,6 @@ class ClosedReason(StrEnum):
     DECLINED = "declined"
     DECEASED = "deceased"
     OTHER = "other"
-
-
-class BasicCondition(StrEnum):
-    """The basisvoorwaarden: what must be in order for a new start after detention."""
-
-    ID_DOCUMENT = "id_document"
-    INCOME = "income"
-    HOUSING = "housing"
-    WORK_DAYTIME = "work_daytime"
-    CARE = "care"
-    DEBTS = "debts"
-    SOCIAL_NETWORK = "social_network"
 
 
 class ScreeningStatus(StrEnum):
@@ -237,16 +225,6 @@ Outcome = Annotated[
     | BenefitDecisionOutcome
     | AdvanceOutcome,
     Field(discriminator="kind"),
-]
-OutcomeKind = Literal[
-    "note",
-    "contact",
-    "screening",
-    "plan",
-    "id_document",
-    "benefit_application",
-    "benefit_decision",
-    "advance",
 ]
 
 

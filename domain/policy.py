@@ -29,6 +29,30 @@ class Anchor(StrEnum):
     EVENT = "event"  # the moment the event named in ``on_event`` was recorded
 
 
+class BasicCondition(StrEnum):
+    """The basisvoorwaarden: what must be in order for a new start after detention."""
+
+    ID_DOCUMENT = "id_document"
+    INCOME = "income"
+    HOUSING = "housing"
+    WORK_DAYTIME = "work_daytime"
+    CARE = "care"
+    DEBTS = "debts"
+    SOCIAL_NETWORK = "social_network"
+
+
+OutcomeKind = Literal[
+    "note",
+    "contact",
+    "screening",
+    "plan",
+    "id_document",
+    "benefit_application",
+    "benefit_decision",
+    "advance",
+]
+
+
 class Stay(StrEnum):
     ANY = "any"
     LONG = "long"
@@ -42,18 +66,7 @@ class PolicyModel(BaseModel):
 class TaskTemplate(PolicyModel):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
     title: str
-    condition: (
-        Literal[
-            "id_document",
-            "income",
-            "housing",
-            "work_daytime",
-            "care",
-            "debts",
-            "social_network",
-        ]
-        | None
-    ) = None
+    condition: BasicCondition | None = None
     team: str = "reintegration"
     anchor: Anchor
     anchor_task: str | None = None
@@ -65,16 +78,7 @@ class TaskTemplate(PolicyModel):
     stay: Stay = Stay.ANY
     on_event: Literal["moved"] | None = None
     obsolete_when_completed: list[str] = []
-    outcome: Literal[
-        "note",
-        "contact",
-        "screening",
-        "plan",
-        "id_document",
-        "benefit_application",
-        "benefit_decision",
-        "advance",
-    ] = "note"
+    outcome: OutcomeKind = "note"
     records_anchor: bool = False
     guidance: str = ""
 
