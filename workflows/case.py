@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         MovedToMunicipality,
         NoticeReceipt,
         Notification,
+        Outcome,
         Phase,
         PlanAgreed,
         PlanOutcome,
@@ -305,19 +306,10 @@ class CaseWorkflow:
     @workflow.update
     async def complete_task(self, input: CompleteTaskInput) -> Task:
         task = self._open_task(input.task_key)
-        outcome = input.outcome
-        if isinstance(outcome, ScreeningOutcome):
-            self._apply_screening(outcome.conditions)
-        task.status, task.outcome = TaskStatus.COMPLETED, outcome
-        task.completed_by, task.completed_at = input.actor, workflow.now()
-        if task.assignee is None:
-            task.assignee = input.actor
-        template = self._state.policy.template(task.key)
-        if template is not None and template.records_anchor:
-            recorded = getattr(outcome, "submitted_on", None)
-            instant = as_datetime(recorded) if recorded else workflow.now()
-            self._state.anchors[planning.task_anchor_key(task.key)] = instant
-        self._changed_by(input.actor, "task_completed", task_key=task.key)
+        if isinstance(input.outcome, ScreeningOutcome):
+            self._apply_screening(input.outcome.conditions)
+        self._finish(task, input.actor, input.outcome)
+        self._touch()
         await self._projected(self._state.revision)
         return task
 
@@ -479,9 +471,18 @@ class CaseWorkflow:
                         ErrorType.EVENT_NOT_POSSIBLE, "the case is already with that municipality or being handed over"
                     )
 
-    def _finish(self, task: Task, actor: str, outcome: ScreeningOutcome | PlanOutcome) -> None:
+    def _finish(self, task: Task, actor: str, outcome: Outcome | None) -> None:
+        """Complete a task; a task whose completion starts a clock records its anchor."""
         task.status, task.outcome = TaskStatus.COMPLETED, outcome
         task.completed_by, task.completed_at = actor, workflow.now()
+        if task.assignee is None:
+            task.assignee = actor
+        template = self._state.policy.template(task.key)
+        if template is not None and template.records_anchor:
+            recorded = getattr(outcome, "submitted_on", None)
+            self._state.anchors[planning.task_anchor_key(task.key)] = (
+                as_datetime(recorded) if recorded else workflow.now()
+            )
         self._log(actor, "task_completed", task_key=task.key)
 
     def _apply_screening(self, conditions: dict[BasicCondition, ScreeningStatus]) -> None:
