@@ -11,7 +11,16 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.commands import start_case
-from domain.models import ClosedReason, CompleteTaskInput, EscalationLevel, Phase, TaskStatus, as_datetime, local_date
+from domain.models import (
+    ClosedReason,
+    CompleteTaskInput,
+    EscalationLevel,
+    Phase,
+    StartCaseInput,
+    TaskStatus,
+    as_datetime,
+    local_date,
+)
 from domain.policy import DEFAULT_POLICY_PATH, load_policy, parse_policy
 from tests.helpers import notice
 from tests.workflows.driver import CaseDriver
@@ -367,3 +376,26 @@ async def test_training_policy_in_seconds_is_pinned_by_the_case(env, cases):
     other = await cases(notice(local_date(await env.get_current_time())))
     assert (await other.state()).policy.version == "nl-default-2026.1"
     assert (await case.state()).policy.version == "training-seconds"
+
+
+async def test_a_case_continued_as_new_keeps_its_state(env, cases, task_queue):
+    """Continue-as-new passes the whole state: a run started from it carries on, with
+    its tasks, history, revision and timers, and does not start the case over."""
+    today = local_date(await env.get_current_time())
+    case = await cases(notice(today))
+    await case.complete("contact_prison", contact(today))
+    state = await case.state()
+
+    carried = StartCaseInput(notice=state.notice, policy=state.policy, state=state)
+    handle = await env.client.start_workflow(
+        CaseWorkflow.run, carried, id=f"{state.case_id}-continued", task_queue=task_queue
+    )
+    continued = await handle.query(CaseWorkflow.state)
+    assert continued.task("contact_prison").status == TaskStatus.COMPLETED
+    assert [h.action for h in continued.history].count("case_started") == 1
+    assert continued.revision >= state.revision and continued.phase == Phase.PLANNING
+    await env.sleep(timedelta(days=15))
+    continued = await handle.query(CaseWorkflow.state)
+    assert continued.task("screening").escalation_level == EscalationLevel.SUPERVISOR
+    await CaseDriver(env, handle, state.notice, task_queue).event({"type": "declined"}, actor="test")
+    await handle.result()
