@@ -72,7 +72,16 @@ def write_projection(engine: Engine, p: CaseProjection, *, same_revision_too: bo
         if p.screening:
             session.execute(
                 _insert(session, ScreeningRow),
-                [{"case_id": p.case_id, "condition": c.value, "status": s.value} for c, s in p.screening.items()],
+                [
+                    {
+                        "case_id": p.case_id,
+                        "condition": c.value,
+                        "status": s.value,
+                        "municipality": p.municipality,
+                        "case_open": p.closed_reason is None,
+                    }
+                    for c, s in p.screening.items()
+                ],
             )
         if p.history:
             session.execute(

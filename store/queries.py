@@ -8,10 +8,10 @@ import statistics
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Integer, Select, and_, cast, func, or_, select, tuple_
+from sqlalchemy import Integer, Select, and_, cast, func, or_, select, text, tuple_
 from sqlmodel import Session
 
-from store.tables import CaseRow, EventRow, ScreeningRow, TaskRow
+from store.tables import ATTENTION, CaseRow, EventRow, ScreeningRow, TaskRow
 
 MAX_PAGE = 200
 
@@ -169,13 +169,12 @@ def dashboard(
 
     screening_query = (
         select(ScreeningRow.condition, ScreeningRow.status, func.count())
-        .join(CaseRow, CaseRow.case_id == ScreeningRow.case_id)
-        .where(CaseRow.closed_reason.is_(None))
+        .where(ScreeningRow.case_open)
         .group_by(ScreeningRow.condition, ScreeningRow.status)
     )
     screening: dict[str, dict[str, float]] = {}
     totals: dict[str, int] = {}
-    counted = session.execute(scoped(screening_query)).all()
+    counted = session.execute(scoped(screening_query, ScreeningRow)).all()
     for condition, _status, count in counted:
         totals[condition] = totals.get(condition, 0) + count
     for condition, status, count in counted:
@@ -187,7 +186,9 @@ def dashboard(
             func.sum(cast(TaskRow.overdue, Integer)),
             func.sum(cast(TaskRow.at_risk, Integer)),
         )
-        .where(TaskRow.status == "open", or_(TaskRow.overdue.is_(True), TaskRow.at_risk.is_(True)))
+        # Written as the partial index's predicate, literally, so that PostgreSQL uses it
+        # also for a prepared statement.
+        .where(text(ATTENTION))
         .group_by(TaskRow.team)
     )
     teams = {

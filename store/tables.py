@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, DateTime, Index
+from sqlalchemy import Column, DateTime, Index, text
 from sqlmodel import Field, SQLModel
 
 FAR_FUTURE = datetime(9999, 12, 31)
@@ -24,6 +24,7 @@ class CaseRow(SQLModel, table=True):
         Index("ix_cases_municipality_phase", "municipality", "phase", "case_id"),
         Index("ix_cases_municipality_release", "municipality", "expected_release"),
         Index("ix_cases_released", "actual_release"),
+        Index("ix_cases_phase", "phase"),
     )
 
     case_id: str = Field(primary_key=True, max_length=80)
@@ -54,13 +55,40 @@ class CaseRow(SQLModel, table=True):
     projected_at: datetime = Field(sa_column=utc(nullable=False))
 
 
+# The dashboard counts attention per team and screening per condition over every open
+# case: partial indexes that hold just those rows let it do so without the tables.
+ATTENTION = "status = 'open' AND (overdue IS true OR at_risk IS true)"
+
+
 class ScreeningRow(SQLModel, table=True):
+    """One basic condition of a case. Carries the case's municipality and whether it is
+    open, so that the dashboard counts them without a join."""
+
     __tablename__ = "screenings"
-    __table_args__ = (Index("ix_screenings_condition_status", "condition", "status"),)
+    __table_args__ = (
+        Index("ix_screenings_condition_status", "condition", "status"),
+        Index(
+            "ix_screenings_dashboard",
+            "municipality",
+            "condition",
+            "status",
+            postgresql_where=text("case_open"),
+            sqlite_where=text("case_open"),
+        ),
+        Index(
+            "ix_screenings_national",
+            "condition",
+            "status",
+            postgresql_where=text("case_open"),
+            sqlite_where=text("case_open"),
+        ),
+    )
 
     case_id: str = Field(primary_key=True, foreign_key="cases.case_id", max_length=80)
     condition: str = Field(primary_key=True, max_length=32)
     status: str = Field(max_length=32)
+    municipality: str = Field(max_length=4)
+    case_open: bool
 
 
 class TaskRow(SQLModel, table=True):
@@ -70,6 +98,14 @@ class TaskRow(SQLModel, table=True):
         Index("ix_tasks_team_inbox", "team", "status", "overdue", "due_sort", "case_id", "key"),
         Index("ix_tasks_municipality_inbox", "municipality", "status", "due_sort", "case_id", "key"),
         Index("ix_tasks_priority", "status", "priority", "due_sort"),
+        Index(
+            "ix_tasks_attention",
+            "municipality",
+            "team",
+            postgresql_include=["overdue", "at_risk"],
+            postgresql_where=text(ATTENTION),
+            sqlite_where=text(ATTENTION),
+        ),
     )
 
     case_id: str = Field(primary_key=True, foreign_key="cases.case_id", max_length=80)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 from sqlmodel import Session, SQLModel, select
 
 from domain.models import HistoryEntry, Notification
 from domain.projection import CaseProjection, TaskSnapshot
 from store import queries
+from store.db import alembic_config, upgrade
 from store.projection import write_projection
-from store.tables import CaseRow, EventRow, NotificationRow, TaskRow
+from store.tables import CaseRow, EventRow, NotificationRow, ScreeningRow, TaskRow
 
 NOW = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 
@@ -100,3 +103,28 @@ def test_tasks_without_a_date_come_last_and_pages_do_not_overlap(engine):
     assert len(seen) == len(set(seen)) == 10
     assert seen[-1] == "no_date"
     assert seen[:3] == ["t00", "t03", "t06"], "same due date: a stable order by case and key"
+
+
+def test_migration_0002_fills_the_screening_rows_already_there(engine, database_url):
+    command.downgrade(alembic_config(database_url), "0001")
+    try:
+        with engine.begin() as connection:
+            for case_id, closed in (("case-DJI-M-1", None), ("case-DJI-M-2", "declined")):
+                connection.execute(
+                    text(
+                        "INSERT INTO cases (case_id, revision, municipality, phase, prison, detention_start,"
+                        " release_unexpected, short_stay, offence_category, policy_version, notified_at,"
+                        " open_tasks, overdue_count, at_risk_count, closed_reason, projected_at)"
+                        " VALUES (:id, 1, '0796', 'planning', 'PI-VUGHT', '2027-01-01', false, false, 'other',"
+                        " 'v', :now, 0, 0, 0, :closed, :now)"
+                    ),
+                    {"id": case_id, "now": NOW, "closed": closed},
+                )
+                connection.execute(
+                    text("INSERT INTO screenings (case_id, condition, status) VALUES (:id, 'income', 'unknown')"),
+                    {"id": case_id},
+                )
+    finally:
+        upgrade(database_url)
+    screened = {(r.case_id, r.municipality, r.case_open) for r in rows(engine, ScreeningRow)}
+    assert screened == {("case-DJI-M-1", "0796", True), ("case-DJI-M-2", "0796", False)}
