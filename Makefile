@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint bench histories clean
+.PHONY: run test install lint bench bench-read-model histories clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/throughput.py
+
+bench-read-model: $(STAMP)
+	$(VENV)/bin/python bench/read_model.py
 
 # Record the workflow histories that the replay test keeps replaying.
 histories: $(STAMP)

@@ -61,6 +61,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session
 
+from bench.arguments import positive
 from domain.models import (
     ESCALATION_ORDER,
     BasicCondition,
@@ -943,13 +944,6 @@ def explain(engine: Engine, measured: Measured) -> None:
 
 
 # ---------------------------------------------------------------------------
-
-
-def positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def main() -> None:

@@ -48,6 +48,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from api.app import create_app
+from bench.arguments import positive
 from domain.models import local_date
 from store.db import make_engine, sqlite_url, upgrade
 from tests.helpers import notice
@@ -293,13 +294,6 @@ def report(results: Results, cases: int, concurrency: int) -> None:
     print(f"  API complete task      {api.p50:8.1f} ms  {api.p99:8.1f} ms")
     print(f"  bare update            {bare.p50:8.1f} ms  {bare.p99:8.1f} ms")
     print(f"  ratio API / bare       {api.p50 / bare.p50:8.2f}     {api.p99 / bare.p99:8.2f}")
-
-
-def positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def main() -> None:
