@@ -18,13 +18,18 @@ def _insert(session: Session, table: type) -> Any:
     return dialect.insert(table)
 
 
+def in_utc(row: dict[str, Any]) -> dict[str, Any]:
+    """Every timestamp in UTC: SQLite keeps a datetime's wall time and drops its offset."""
+    return {k: v.astimezone(UTC) if isinstance(v, datetime) and v.tzinfo else v for k, v in row.items()}
+
+
 def _case_values(p: CaseProjection) -> dict[str, Any]:
     values = p.model_dump(exclude={"screening", "tasks", "history_from", "history", "notifications"}, mode="python")
     values["phase"] = p.phase.value
     values["closed_reason"] = p.closed_reason.value if p.closed_reason else None
     values["open_tasks"] = sum(1 for t in p.tasks if t.status == "open")
     values["projected_at"] = datetime.now(UTC)
-    return values
+    return in_utc(values)
 
 
 def write_projection(engine: Engine, p: CaseProjection, *, same_revision_too: bool = False) -> bool:
@@ -56,16 +61,18 @@ def write_projection(engine: Engine, p: CaseProjection, *, same_revision_too: bo
             session.execute(
                 _insert(session, TaskRow),
                 [
-                    {
-                        **t.model_dump(mode="python"),
-                        "case_id": p.case_id,
-                        "municipality": p.municipality,
-                        "condition": t.condition.value if t.condition else None,
-                        "status": t.status.value,
-                        "escalation_level": t.escalation_level.value,
-                        "due_sort": t.due or FAR_FUTURE.replace(tzinfo=UTC),
-                        "priority": t.priority,
-                    }
+                    in_utc(
+                        {
+                            **t.model_dump(mode="python"),
+                            "case_id": p.case_id,
+                            "municipality": p.municipality,
+                            "condition": t.condition.value if t.condition else None,
+                            "status": t.status.value,
+                            "escalation_level": t.escalation_level.value,
+                            "due_sort": t.due or FAR_FUTURE.replace(tzinfo=UTC),
+                            "priority": t.priority,
+                        }
+                    )
                     for t in p.tasks
                 ],
             )
@@ -87,7 +94,7 @@ def write_projection(engine: Engine, p: CaseProjection, *, same_revision_too: bo
             session.execute(
                 _insert(session, EventRow).on_conflict_do_nothing(index_elements=["case_id", "seq"]),
                 [
-                    {"case_id": p.case_id, "seq": p.history_from + i, **e.model_dump(mode="python")}
+                    in_utc({"case_id": p.case_id, "seq": p.history_from + i, **e.model_dump(mode="python")})
                     for i, e in enumerate(p.history)
                 ],
             )
@@ -95,12 +102,14 @@ def write_projection(engine: Engine, p: CaseProjection, *, same_revision_too: bo
             session.execute(
                 _insert(session, NotificationRow).on_conflict_do_nothing(index_elements=["notification_id"]),
                 [
-                    {
-                        **n.model_dump(mode="python", exclude={"case_id", "due"}),
-                        "case_id": p.case_id,
-                        "level": n.level.value,
-                        "sent_at": n.sent_at or values["projected_at"],
-                    }
+                    in_utc(
+                        {
+                            **n.model_dump(mode="python", exclude={"case_id", "due"}),
+                            "case_id": p.case_id,
+                            "level": n.level.value,
+                            "sent_at": n.sent_at or values["projected_at"],
+                        }
+                    )
                     for n in p.notifications
                 ],
             )

@@ -35,9 +35,14 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
     return values
 
 
+def _utc(value: datetime) -> datetime:
+    """Compare in UTC, as stored; a time without a zone is taken as UTC."""
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _as_datetime(value: str) -> datetime:
     try:
-        return datetime.fromisoformat(value)
+        return _utc(datetime.fromisoformat(value))
     except (TypeError, ValueError) as err:
         raise InvalidCursor("the cursor is not one this API gave out") from err
 
@@ -74,9 +79,9 @@ def tasks_page(
     if municipalities is not None:
         query = query.where(TaskRow.municipality.in_(municipalities))
     if due_before is not None:
-        query = query.where(TaskRow.due < due_before)
+        query = query.where(TaskRow.due < _utc(due_before))
     if due_after is not None:
-        query = query.where(TaskRow.due >= due_after)
+        query = query.where(TaskRow.due >= _utc(due_after))
     key = (TaskRow.due_sort, TaskRow.case_id, TaskRow.key)
     if sort == "priority":
         query = query.order_by(TaskRow.priority.desc(), *key)

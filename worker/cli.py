@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import uvicorn
@@ -129,6 +130,18 @@ async def _rebuild(settings: Settings) -> None:
         )
 
 
+async def _seed(settings: Settings) -> None:
+    import httpx
+
+    from domain.models import local_date
+    from worker.seed import seed
+
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    async with httpx.AsyncClient(base_url=base, timeout=60) as api:
+        cases = await seed(api, local_date(datetime.now(UTC)))
+    print(f"seeded {len(cases)} demo cases through {base}; try {base}/v1/dashboard")
+
+
 def _policy(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(args.file) if getattr(args, "file", None) else (settings.policy or DEFAULT_POLICY_PATH)
     text = path.read_text(encoding="utf-8")
@@ -155,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     policy_commands.add_parser("show", help="print the effective policy, to start an override from")
     check = policy_commands.add_parser("check", help="validate a policy file")
     check.add_argument("file")
+    commands.add_parser("seed", help="demo cases from the scenarios, through the API of a running stack")
     db = commands.add_parser("db", help="the read model's database")
     db.add_subparsers(dest="db_command", required=True).add_parser("upgrade", help="apply the schema migrations")
     projection = commands.add_parser("projection", help="the read model's contents")
@@ -171,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         upgrade(settings.database)
         print("the read model's schema is up to date")
         return 0
-    runner = {"up": _up, "worker": _worker, "api": _api, "projection": _rebuild}[args.command]
+    runner = {"up": _up, "worker": _worker, "api": _api, "projection": _rebuild, "seed": _seed}[args.command]
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(runner(settings))
     return 0

@@ -128,3 +128,18 @@ def test_migration_0002_fills_the_screening_rows_already_there(engine, database_
         upgrade(database_url)
     screened = {(r.case_id, r.municipality, r.case_open) for r in rows(engine, ScreeningRow)}
     assert screened == {("case-DJI-M-1", "0796", True), ("case-DJI-M-2", "0796", False)}
+
+
+def test_times_come_back_as_the_same_instant(engine):
+    from domain.models import as_datetime
+
+    midnight_in_amsterdam = as_datetime(date(2027, 3, 1))  # 2027-02-28 23:00 UTC
+    due = [TaskSnapshot(key="id_document", title="t", team="nazorg", status="open", due=midnight_in_amsterdam)]
+    write_projection(engine, projection(1).model_copy(update={"tasks": due}))
+    with Session(engine) as session:
+        [task], _ = queries.tasks_page(session, team="nazorg")
+        stored = task.due if task.due.tzinfo else task.due.replace(tzinfo=UTC)
+        assert stored == midnight_in_amsterdam
+        before, _ = queries.tasks_page(session, team="nazorg", due_before=datetime(2027, 2, 28, 23, 30, tzinfo=UTC))
+        after, _ = queries.tasks_page(session, team="nazorg", due_after=datetime(2027, 3, 1, 0, 30, tzinfo=UTC))
+        assert [t.key for t in before] == ["id_document"] and after == []

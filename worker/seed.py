@@ -1,0 +1,165 @@
+"""Demo and training data: cases in the courses of shared/SCENARIOS.md, through the API.
+
+Everything goes through the HTTP API, as the prison service and caseworkers would send
+it, so the cases are real: they escalate, and their tasks can be completed. Residents,
+numbers and detention ids are made up; every BSN passes the 11-check and lies in a range
+(900,000,000 and up) chosen for demo data.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+from stdnum.nl import bsn as stdnum_bsn
+
+TILBURG, EINDHOVEN, BREDA, DEN_BOSCH, HELMOND = "0855", "0772", "0758", "0796", "0794"
+
+NAMES = [
+    ("Jan", "Jansen"),
+    ("Fatima", "El Amrani"),
+    ("Kevin", "de Vries"),
+    ("Sanne", "Bakker"),
+    ("Mohamed", "Yilmaz"),
+    ("Peter", "van Dijk"),
+    ("Priya", "Ramdin"),
+    ("Dennis", "Smits"),
+    ("Anouk", "Visser"),
+    ("Rachid", "Bouzid"),
+]
+
+SCREENING = {
+    "id_document": "needs_action",
+    "income": "needs_action",
+    "housing": "needs_action",
+    "work_daytime": "in_order",
+    "care": "no_consent",
+    "debts": "unknown",
+    "social_network": "in_order",
+}
+
+
+def made_up_bsns(start: int = 900_000_000) -> Iterator[str]:
+    for number in itertools.count(start):
+        if stdnum_bsn.is_valid(str(number)):
+            yield str(number)
+
+
+class SeedError(RuntimeError):
+    pass
+
+
+@dataclass
+class Seeder:
+    api: httpx.AsyncClient
+    today: date
+    bsns: Iterator[str] = field(default_factory=made_up_bsns)
+    names: Iterator[tuple[str, str]] = field(default_factory=lambda: itertools.cycle(NAMES))
+    seeded: list[str] = field(default_factory=list)
+
+    async def _post(self, path: str, body: dict[str, Any] | None = None, actor: str = "demo") -> dict[str, Any]:
+        response = await self.api.post(path, json=body, headers={"X-Actor": actor})
+        if response.status_code >= 300:
+            raise SeedError(f"{path}: {response.status_code} {response.text}")
+        return response.json()
+
+    async def notice(
+        self,
+        municipality: str,
+        *,
+        started_weeks_ago: float = 0,
+        release_in: timedelta | None,
+        offence: str = "property",
+        final: bool = True,
+    ) -> str:
+        given, surname = next(self.names)
+        start = self.today - timedelta(weeks=started_weeks_ago)
+        body = {
+            "detention_id": f"DEMO-{uuid.uuid4().hex[:10].upper()}",
+            "person": {"bsn": next(self.bsns), "given_names": given, "surname": surname, "birth_date": "1988-05-17"},
+            "municipality": municipality,
+            "prison": "PI-VUGHT",
+            "detention_start": str(start),
+            "expected_release": str(self.today + release_in) if release_in is not None else None,
+            "offence_category": offence,
+            "conviction_final": final,
+        }
+        case_id = (await self._post("/v1/notifications/detention-started", body, actor="prison_service"))["case_id"]
+        self.seeded.append(case_id)
+        return case_id
+
+    async def complete(
+        self, case_id: str, key: str, outcome: dict[str, Any] | None = None, actor: str = "anna"
+    ) -> None:
+        await self._post(f"/v1/cases/{case_id}/tasks/{key}/complete", {"outcome": outcome}, actor=actor)
+
+    async def event(self, case_id: str, event: dict[str, Any], actor: str = "anna") -> None:
+        await self._post(f"/v1/cases/{case_id}/events", event, actor=actor)
+
+    async def claim(self, case_id: str, key: str, actor: str) -> None:
+        await self._post(f"/v1/cases/{case_id}/tasks/{key}/claim", actor=actor)
+
+    async def contact_and_screen(self, case_id: str, actor: str = "anna") -> None:
+        await self.complete(case_id, "contact_prison", {"kind": "contact", "contacted_on": str(self.today)}, actor)
+        await self.complete(case_id, "screening", {"kind": "screening", "conditions": SCREENING}, actor)
+
+    async def run(self) -> list[str]:
+        today = str(self.today)
+        # 1. The ordinary course: plan agreed, the basic conditions under way.
+        for municipality in (TILBURG, EINDHOVEN):
+            case = await self.notice(municipality, started_weeks_ago=4, release_in=timedelta(weeks=26))
+            await self.contact_and_screen(case)
+            await self.complete(case, "reintegration_plan", {"kind": "plan", "agreed_on": today})
+            await self.claim(case, "id_document", "anna")
+        # 2. Nobody picks it up: new notices, nothing done yet (they will escalate).
+        for municipality in (TILBURG, DEN_BOSCH, HELMOND):
+            await self.notice(municipality, release_in=timedelta(weeks=30))
+        # 3. Release moves earlier: from 20 to 7 weeks; the ID and benefit chain is at risk.
+        case = await self.notice(EINDHOVEN, started_weeks_ago=2, release_in=timedelta(weeks=20))
+        await self.contact_and_screen(case, actor="bram")
+        await self.event(
+            case,
+            {
+                "type": "expected_release_changed",
+                "expected_release": str(self.today + timedelta(weeks=7)),
+                "reason": "voorwaardelijke invrijheidstelling",
+            },
+            actor="prison_service",
+        )
+        # 4. Short stay: preventive custody of 9 days, triage on day one.
+        await self.notice(HELMOND, release_in=timedelta(days=9), final=False)
+        # 5. Unexpected release: custody lifted today, 14 weeks early.
+        case = await self.notice(BREDA, started_weeks_ago=3, release_in=timedelta(weeks=14), final=False)
+        await self.contact_and_screen(case, actor="bram")
+        await self.event(case, {"type": "released", "released_on": today}, actor="prison_service")
+        # 6. Back inside: released six weeks ago, detained again today.
+        old = await self.notice(DEN_BOSCH, started_weeks_ago=20, release_in=timedelta(weeks=-6))
+        await self.event(
+            old, {"type": "released", "released_on": str(self.today - timedelta(weeks=6))}, actor="prison_service"
+        )
+        new = await self.notice(DEN_BOSCH, release_in=timedelta(weeks=16))
+        await self.event(old, {"type": "re_detained", "new_detention_id": new.removeprefix("case-")})
+        # 7. Moves away: registered in Breda before release; the handover is open.
+        case = await self.notice(TILBURG, started_weeks_ago=6, release_in=timedelta(weeks=10))
+        await self.contact_and_screen(case)
+        await self.event(case, {"type": "moved", "municipality": BREDA})
+        # 8. Declines support; and consent for debts withdrawn.
+        case = await self.notice(EINDHOVEN, release_in=timedelta(weeks=12))
+        await self.event(case, {"type": "declined", "note": "wil geen ondersteuning van de gemeente"})
+        case = await self.notice(BREDA, started_weeks_ago=2, release_in=timedelta(weeks=24))
+        await self.contact_and_screen(case, actor="bram")
+        await self.event(case, {"type": "consent_withdrawn", "condition": "debts"})
+        # 9. A serious offender returns (the mayoral notice itself comes later).
+        case = await self.notice(DEN_BOSCH, started_weeks_ago=40, release_in=timedelta(weeks=6), offence="violent")
+        await self.contact_and_screen(case)
+        return self.seeded
+
+
+async def seed(api: httpx.AsyncClient, today: date) -> list[str]:
+    """Seed the demo cases through the API; the case ids."""
+    return await Seeder(api, today).run()
