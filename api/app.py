@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -29,6 +30,7 @@ def create_app(
         app.state.engine = engine or make_engine(settings.database)
         app.state.policy = settings.loaded_policy
         app.state.task_queue = settings.task_queue
+        app.state.update_timeout = timedelta(seconds=settings.update_timeout)
         yield
         if engine is None:
             app.state.engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -14,7 +15,14 @@ from domain.policy import Policy
 from workflows.case import CaseWorkflow
 
 
-async def start_case(client: Client, notice: DetentionNotice, *, policy: Policy, task_queue: str) -> NoticeReceipt:
+async def start_case(
+    client: Client,
+    notice: DetentionNotice,
+    *,
+    policy: Policy,
+    task_queue: str,
+    timeout: timedelta | None = None,
+) -> NoticeReceipt:
     """Start the case of a day-one notice, exactly once.
 
     Update-with-start: a first notice starts the workflow, a repeat reaches the running
@@ -31,7 +39,7 @@ async def start_case(client: Client, notice: DetentionNotice, *, policy: Policy,
     )
     try:
         return await client.execute_update_with_start_workflow(
-            CaseWorkflow.receive_notice, notice, start_workflow_operation=operation
+            CaseWorkflow.receive_notice, notice, start_workflow_operation=operation, rpc_timeout=timeout
         )
     except (WorkflowAlreadyStartedError, RPCError) as err:
         # The time-skipping test server reports a closed id as a plain ALREADY_EXISTS,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -31,6 +32,10 @@ def _task_queue(request: Request) -> str:
     return request.app.state.task_queue
 
 
+def _update_timeout(request: Request) -> timedelta:
+    return request.app.state.update_timeout
+
+
 def _actor(
     x_actor: Annotated[
         str,
@@ -55,5 +60,6 @@ TemporalDep = Annotated[Client, Depends(_temporal)]
 SessionDep = Annotated[Session, Depends(_session)]
 PolicyDep = Annotated[Policy, Depends(_policy)]
 TaskQueueDep = Annotated[str, Depends(_task_queue)]
+UpdateTimeoutDep = Annotated[timedelta, Depends(_update_timeout)]
 ActorDep = Annotated[str, Depends(_actor)]
 CaseIdDep = Annotated[str, Depends(_case_id)]

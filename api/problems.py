@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -82,10 +83,22 @@ def from_rpc_error(err: RPCError, case_id: str) -> Problem:
     raise err
 
 
+def not_answered(timeout: timedelta) -> Problem:
+    return Problem(
+        503,
+        f"the case did not answer within {timeout.total_seconds():g} s (is a worker running, and the read model's"
+        " database reachable?). Sending the same request again is safe.",
+        type_="urn:reentry:problem:case-not-answering",
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(request, exc.status, exc.detail, exc.type, **exc.extra)
+        response = problem_response(request, exc.status, exc.detail, exc.type, **exc.extra)
+        if exc.status == 503:
+            response.headers["Retry-After"] = "5"
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

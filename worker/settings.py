@@ -35,6 +35,9 @@ class Settings(BaseSettings):
         default=None, description="read model, e.g. postgresql://reentry@db:5432/reentry; unset, SQLite in data_dir"
     )
 
+    update_timeout: float = Field(
+        default=30.0, gt=0, description="seconds the API waits for a case to answer before it says 503"
+    )
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     embedded_temporal_host: str = "127.0.0.1"
