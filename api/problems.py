@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +15,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from workflows.case import ErrorType
+
+logger = logging.getLogger("reentry.api")
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -105,6 +108,12 @@ def install(app: FastAPI) -> None:
         errors = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return problem_response(request, 422, detail, "urn:reentry:problem:invalid-request", errors=errors)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The message may quote case data: the log gets the trace, the caller only the fact.
+        logger.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem_response(request, 500, "something went wrong on our side; it has been logged")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

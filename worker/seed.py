@@ -33,6 +33,7 @@ NAMES = [
     ("Rachid", "Bouzid"),
 ]
 
+# Scenario 1: no valid ID, no income, housing lost, debts unknown, consent for all but care.
 SCREENING = {
     "id_document": "needs_action",
     "income": "needs_action",

@@ -196,3 +196,24 @@ async def test_unknown_case(api):
 async def test_health(api):
     assert (await api.get("/healthz")).json() == {"status": "ok"}
     assert (await api.get("/readyz")).json() == {"status": "ready"}
+
+
+async def test_an_unexpected_error_is_a_problem_too(dev_env, engine):
+    from api.app import create_app
+    from worker.settings import Settings
+
+    app = create_app(settings=Settings(), temporal_client=dev_env.client, engine=engine)
+
+    @app.get("/v1/broken")
+    async def broken() -> None:
+        raise RuntimeError("123456782 Jan Jansen")
+
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://reentry.test"
+        ) as api,
+    ):
+        response = await api.get("/v1/broken")
+    assert is_problem(response, 500)["detail"]
+    assert "Jansen" not in response.text

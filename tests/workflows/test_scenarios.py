@@ -24,18 +24,9 @@ from domain.models import (
 from domain.policy import DEFAULT_POLICY_PATH, load_policy, parse_policy
 from tests.helpers import notice
 from tests.workflows.driver import CaseDriver
+from worker.seed import SCREENING as SCREENING_TILBURG  # scenario 1's screening
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow, ErrorType
-
-SCREENING_TILBURG = {
-    "id_document": "needs_action",
-    "income": "needs_action",
-    "housing": "needs_action",
-    "work_daytime": "in_order",
-    "care": "no_consent",
-    "debts": "unknown",
-    "social_network": "in_order",
-}
 
 
 def contact(day) -> dict:
