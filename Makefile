@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint bench bench-read-model histories clean
+.PHONY: run test install lint bench bench-read-model bench-faults histories clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +23,13 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 bench: $(STAMP)
-	$(VENV)/bin/python bench/throughput.py
+	$(VENV)/bin/python bench/throughput.py --cases 300
 
 bench-read-model: $(STAMP)
 	$(VENV)/bin/python bench/read_model.py
+
+bench-faults: $(STAMP)
+	$(VENV)/bin/python bench/faults.py --cases 500
 
 # Record the workflow histories that the replay test keeps replaying.
 histories: $(STAMP)

@@ -1,4 +1,5 @@
-"""Every side effect of reentry: notifications now, partner systems later.
+"""Every side effect of reentry: notifications, the read-model projection, and the
+partner systems (``activities.partners``).
 
 Activities are idempotent: Temporal may run one more than once.
 """

@@ -7,30 +7,45 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.trace import TracerProvider
 from sqlalchemy import Engine
 from temporalio.client import Client
 
-from api import problems
-from api.routes import cases, health, notifications, worklists
+from api import middleware, problems
+from api.routes import audit, cases, codec, health, intake, notifications, worklists
+from api.tokens import verifier_for
 from store.db import make_engine
 from worker.settings import Settings
 from worker.temporal import connect
 
 
 def create_app(
-    *, settings: Settings | None = None, temporal_client: Client | None = None, engine: Engine | None = None
+    *,
+    settings: Settings | None = None,
+    temporal_client: Client | None = None,
+    engine: Engine | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> FastAPI:
     """The API. The lifespan owns one Temporal client and one database engine per process
-    (given, or made from the settings)."""
+    (given, or made from the settings). With ``tracer_provider`` every request is traced
+    (``worker.tracing``); give the same provider to the Temporal client's interceptor."""
     settings = settings or Settings()
+    # Made now, so that an API with nothing to verify tokens with refuses to start.
+    verifier = verifier_for(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.temporal = temporal_client or await connect(settings.address, settings.temporal_namespace)
+        app.state.temporal = temporal_client or await connect(
+            settings.address, settings.temporal_namespace, keyring=settings.keyring(), tracer_provider=tracer_provider
+        )
+        # The codec server decrypts with the same codec as this process's Temporal client.
+        app.state.codec = app.state.temporal.data_converter.payload_codec
         app.state.engine = engine or make_engine(settings.database)
         app.state.policy = settings.loaded_policy
         app.state.task_queue = settings.task_queue
         app.state.update_timeout = timedelta(seconds=settings.update_timeout)
+        app.state.verifier = verifier
         yield
         if engine is None:
             app.state.engine.dispose()
@@ -42,8 +57,30 @@ def create_app(
         lifespan=lifespan,
     )
     problems.install(app)
+    middleware.install(app, max_body_bytes=settings.max_body_bytes)
+    # Outermost: a preflight from the Web UI is answered before anything else.
+    app.add_middleware(codec.CodecCors, origins=settings.codec_origins)
     app.include_router(health.router)
     app.include_router(notifications.router)
     app.include_router(worklists.router)
     app.include_router(cases.router)
+    app.include_router(audit.router)
+    app.include_router(intake.router)
+    app.include_router(codec.router)
+    if tracer_provider is not None:
+        _trace(app, tracer_provider)
     return app
+
+
+def _trace(app: FastAPI, tracer_provider: TracerProvider) -> None:
+    """A server span per request (method, route, path, status), outermost, so that the
+    Temporal client's spans are its children. No headers and no bodies are recorded,
+    whatever OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_* says: ``worker.tracing`` removes
+    them. The health probes are not traced."""
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=tracer_provider,
+        excluded_urls="/healthz,/readyz",
+        # One span per request, not one per ASGI message as well.
+        exclude_spans=["receive", "send"],
+    )

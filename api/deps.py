@@ -1,18 +1,23 @@
-"""Dependencies of the routes: one Temporal client per process, the settings, the actor."""
+"""Dependencies of the routes: one Temporal client per process, the settings, the caller
+and the cases within its reach."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: the dependencies made in `case_in_reach` name
+# its argument in their annotations, which FastAPI must be able to evaluate.
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from sqlmodel import Session
 from temporalio.client import Client
 
 from api.problems import case_not_found
+from api.security import Action, Principal, allowed
 from domain.models import CASE_ID_PATTERN
 from domain.policy import Policy
+from store import queries
 
 
 def _session(request: Request) -> Iterator[Session]:
@@ -36,20 +41,6 @@ def _update_timeout(request: Request) -> timedelta:
     return request.app.state.update_timeout
 
 
-def _actor(
-    x_actor: Annotated[
-        str,
-        Header(
-            min_length=1,
-            max_length=100,
-            pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$",
-            description="Who does this: the user id of the caseworker, or the partner system's name.",
-        ),
-    ],
-) -> str:
-    return x_actor
-
-
 def _case_id(case_id: str) -> str:
     if not CASE_ID_PATTERN.match(case_id):
         raise case_not_found(case_id)
@@ -61,5 +52,29 @@ SessionDep = Annotated[Session, Depends(_session)]
 PolicyDep = Annotated[Policy, Depends(_policy)]
 TaskQueueDep = Annotated[str, Depends(_task_queue)]
 UpdateTimeoutDep = Annotated[timedelta, Depends(_update_timeout)]
-ActorDep = Annotated[str, Depends(_actor)]
 CaseIdDep = Annotated[str, Depends(_case_id)]
+
+
+@dataclass(frozen=True)
+class CaseInReach:
+    case_id: str
+    principal: Principal
+
+
+def case_in_reach(action: Action) -> Any:
+    """A dependency: the case of the path, if the caller may perform `action` and the case
+    is within its reach. A case of another municipality answers exactly as one that does
+    not exist (404), and is logged as refused."""
+
+    def dependency(
+        request: Request, principal: Annotated[Principal, allowed(action)], case_id: CaseIdDep, session: SessionDep
+    ) -> CaseInReach:
+        note = request.state.audit
+        note.case_id = case_id
+        row = queries.case_row(session, case_id=case_id)
+        if row is None or not principal.sees(row.municipality, mayoral_notice=row.mayoral_notice):
+            note.refused = row is not None
+            raise case_not_found(case_id)
+        return CaseInReach(case_id=case_id, principal=principal)
+
+    return Depends(dependency)

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -33,6 +34,8 @@ STATUS_FOR_ERROR_TYPE = {
 
 TITLES = {
     400: "Bad request",
+    401: "Not authenticated",
+    403: "Not allowed",
     404: "Not found",
     409: "Not possible now",
     413: "Request too large",
@@ -42,12 +45,55 @@ TITLES = {
 }
 
 
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details, as every error is answered."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[dict[str, str]] | None = None
+
+
+def _documented(description: str) -> dict[str, Any]:
+    # `model` registers the schema; the content type we answer with names it.
+    schema = {"$ref": "#/components/schemas/ProblemDetails"}
+    return {"description": description, "model": ProblemDetails, "content": {PROBLEM_JSON: {"schema": schema}}}
+
+
+# The errors every authenticated route may answer, documented in its OpenAPI schema.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _documented("The body is not JSON"),
+    401: _documented("No valid bearer token"),
+    403: _documented("The token's roles may not do this"),
+    413: _documented("The body is too large"),
+    422: _documented("The request is not valid"),
+    503: _documented("The case or the audit log did not answer in time; retry"),
+}
+CASE_PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _documented("The body is not JSON"),
+    **PROBLEM_RESPONSES,
+    404: _documented("No such case or task, or not within the token's municipalities"),
+    409: _documented("Not possible now"),
+}
+
+
 class Problem(Exception):
     """An error that the API answers with a problem-details body."""
 
-    def __init__(self, status: int, detail: str, *, type_: str = "about:blank", **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        type_: str = "about:blank",
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
         self.status, self.detail, self.type, self.extra = status, detail, type_, extra
+        self.headers = headers or {}
 
 
 def problem_response(
@@ -99,6 +145,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         response = problem_response(request, exc.status, exc.detail, exc.type, **exc.extra)
+        response.headers.update(exc.headers)
         if exc.status == 503:
             response.headers["Retry-After"] = "5"
         return response

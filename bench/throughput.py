@@ -14,9 +14,22 @@ API under uvicorn on a free local port, all in this process. It then measures:
    against one trivial update on each bare workflow; one request at a time, so the
    figures are round trips, not queueing. Reported as p50 and p99.
 
-It prints the figures, the ratios API / bare, and the command line used. Run it with:
+By default it measures both twice on the same server: with every client encrypting its
+payloads (the product's data converter, as `reentry up` runs it) and without (the
+pydantic converter alone), each with its own worker, API and task queues. The starts run
+one variant after the other; the latency requests alternate, one with, one without, so
+that whatever drifts during the run (the server's database growing, the machine's other
+load) falls on both alike. ``--codec with`` or ``--codec without`` measures one of them.
+
+``--tracing both`` measures each of those traced and not traced, the same way: traced,
+the API, the Temporal clients and the workers make their spans as ``REENTRY_OTEL_EXPORTER=otlp``
+does, and send them over OTLP/HTTP to a local sink that counts and drops them.
+
+It prints the figures, the ratios API / bare, the cost of encryption (and of tracing),
+and the command line used. Run it with:
 
     .venv/bin/python bench/throughput.py --cases 200 --concurrency 20
+    .venv/bin/python bench/throughput.py --cases 200 --codec with --tracing both
 """
 
 from __future__ import annotations
@@ -28,11 +41,14 @@ import socket
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +57,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
 import uvicorn
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.trace import TracerProvider
+from sqlalchemy import Engine
 from temporalio import workflow
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -51,14 +71,18 @@ from api.app import create_app
 from bench.arguments import positive
 from domain.models import local_date
 from store.db import make_engine, sqlite_url, upgrade
-from tests.helpers import notice
+from tests.helpers import TRUST_TEST_KEY, advice_requested, bearer, notice, registered_here
+from worker.codec import Keyring, new_key_line
 from worker.settings import Settings
-from worker.temporal import build_worker
+from worker.temporal import build_worker, data_converter, tracing_interceptor
+from worker.tracing import tracer_provider
 from workflows import search_attributes
 
 WARMUP = 5
 TASK_KEY = "contact_prison"
-ACTOR = "bench"
+# Tokens signed by a key of this run's own, which the benchmark's API trusts.
+PRISON = bearer("prison_service", "partner_system")
+CASEWORKER = bearer("bench", "caseworker")
 # Seconds to let the workers finish what a phase left behind (first workflow tasks of bare
 # workflows; the reminder activity a new case sends), so it does not load the next phase.
 SETTLE = 2.0
@@ -103,11 +127,20 @@ async def bounded(count: int, concurrency: int, one: Callable[[int], Awaitable[A
 
 async def sequential(items: Sequence[Any], one: Callable[[Any], Awaitable[None]]) -> list[float]:
     """Call ``one`` for each item, one at a time: the latency of each call in ms."""
-    latencies = []
-    for item in items:
-        started = time.perf_counter()
-        await one(item)
-        latencies.append((time.perf_counter() - started) * 1000)
+    [latencies] = await alternating([(items, one)])
+    return latencies
+
+
+async def alternating(runs: Sequence[tuple[Sequence[Any], Callable[[Any], Awaitable[None]]]]) -> list[list[float]]:
+    """Like ``sequential`` for several lists at once, taking the i-th item of each in turn:
+    the latencies in ms per list."""
+    latencies: list[list[float]] = [[] for _ in runs]
+    for i in range(max(len(items) for items, _ in runs)):
+        for samples, (items, one) in zip(latencies, runs, strict=True):
+            if i < len(items):
+                started = time.perf_counter()
+                await one(items[i])
+                samples.append((time.perf_counter() - started) * 1000)
     return latencies
 
 
@@ -126,7 +159,7 @@ class Latency:
 
 
 class Api:
-    """The reentry HTTP API, as a partner system and a caseworker use it."""
+    """The reentry HTTP API, as a partner system (the prison service) and a caseworker use it."""
 
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
@@ -137,7 +170,7 @@ class Api:
         return [notice(self.today).model_dump(mode="json") for _ in range(count)]
 
     async def start_case(self, body: dict[str, Any]) -> str:
-        response = await self.http.post("/v1/notifications/detention-started", json=body)
+        response = await self.http.post("/v1/notifications/detention-started", json=body, headers=PRISON)
         expect(response, 201, "start a case")
         receipt = response.json()
         if receipt.get("created") is not True:
@@ -147,7 +180,7 @@ class Api:
     async def complete_task(self, case_id: str) -> None:
         response = await self.http.post(
             f"/v1/cases/{case_id}/tasks/{TASK_KEY}/complete",
-            headers={"X-Actor": ACTOR},
+            headers=CASEWORKER,
             json={"outcome": {"kind": "contact", "contacted_on": self.today.isoformat()}},
         )
         expect(response, 200, f"complete {TASK_KEY} of {case_id}")
@@ -187,10 +220,40 @@ class Results:
     bare_latency: Latency
 
 
-async def measure(api: Api, bare: Bare, cases: int, concurrency: int) -> Results:
-    run = uuid.uuid4().hex[:8]
-    warmup_ids = [f"bare-{run}-warmup-{i}" for i in range(WARMUP)]
-    bare_ids = [f"bare-{run}-{i}" for i in range(cases)]
+@dataclass(frozen=True)
+class Variant:
+    """One way of running the whole stack: its clients' data converter, and traced or not."""
+
+    codec: str
+    traced: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.codec}, {'traced' if self.traced else 'not traced'}"
+
+
+@dataclass
+class Running:
+    """A variant with its own API and workers."""
+
+    variant: Variant
+    api: Api
+    bare: Bare
+
+
+@dataclass
+class Started:
+    handles: list[WorkflowHandle[BareWorkflow, None]]
+    case_ids: list[str]
+    bare_seconds: float
+    api_seconds: float
+
+
+async def start_all(variant: Running, name: str, cases: int, concurrency: int) -> Started:
+    """Warm up one variant, then start its bare workflows and its cases (timed)."""
+    api, bare = variant.api, variant.bare
+    warmup_ids = [f"bare-{name}-warmup-{i}" for i in range(WARMUP)]
+    bare_ids = [f"bare-{name}-{i}" for i in range(cases)]
     warmup_notices, notices = api.notices(WARMUP), api.notices(cases)
 
     # Warm up both paths end to end: connections, imports, validators, the worker caches.
@@ -204,17 +267,29 @@ async def measure(api: Api, bare: Bare, cases: int, concurrency: int) -> Results
     await asyncio.sleep(SETTLE)
     case_ids, api_seconds = await bounded(cases, concurrency, lambda i: api.start_case(notices[i]))
     await asyncio.sleep(SETTLE)
+    return Started(handles, case_ids, bare_seconds, api_seconds)
 
-    bare_latencies = await sequential(handles, bare.update)
+
+async def measure(variants: Sequence[Running], cases: int, concurrency: int) -> list[Results]:
+    run = uuid.uuid4().hex[:8]
+    started = [await start_all(variant, f"{run}-{v}", cases, concurrency) for v, variant in enumerate(variants)]
+
+    # One request of each variant in turn: drift during the run falls on all of them alike.
+    bare_latencies = await alternating([(s.handles, v.bare.update) for s, v in zip(started, variants, strict=True)])
     await asyncio.sleep(SETTLE)
-    api_latencies = await sequential(case_ids, api.complete_task)
-
-    return Results(
-        api_seconds=api_seconds,
-        bare_seconds=bare_seconds,
-        api_latency=Latency.of(api_latencies),
-        bare_latency=Latency.of(bare_latencies),
+    api_latencies = await alternating(
+        [(s.case_ids, v.api.complete_task) for s, v in zip(started, variants, strict=True)]
     )
+
+    return [
+        Results(
+            api_seconds=s.api_seconds,
+            bare_seconds=s.bare_seconds,
+            api_latency=Latency.of(api),
+            bare_latency=Latency.of(bare),
+        )
+        for s, api, bare in zip(started, api_latencies, bare_latencies, strict=True)
+    ]
 
 
 def listening_socket() -> socket.socket:
@@ -239,39 +314,105 @@ async def serve_api(server: uvicorn.Server, sock: socket.socket) -> asyncio.Task
     return task
 
 
-async def bench(cases: int, concurrency: int, database_url: str | None) -> Results:
+CONVERTERS: dict[str, Callable[[], DataConverter]] = {
+    "without codec": lambda: pydantic_data_converter,
+    "with codec": lambda: data_converter(Keyring.parse(new_key_line("bench"))),
+}
+
+
+@asynccontextmanager
+async def stack(
+    client: Client, engine: Engine, concurrency: int, tracer_provider: TracerProvider | None = None
+) -> AsyncIterator[tuple[Api, Bare]]:
+    """A reentry worker, a bare worker and the real API under uvicorn, all on ``client``
+    (traced, when ``tracer_provider`` is given, as ``REENTRY_OTEL_EXPORTER`` does it)."""
+    case_queue, bare_queue = f"bench-cases-{uuid.uuid4()}", f"bench-bare-{uuid.uuid4()}"
+    settings = Settings(task_queue=case_queue, **TRUST_TEST_KEY)
+    app = create_app(settings=settings, temporal_client=client, engine=engine, tracer_provider=tracer_provider)
+    sock = listening_socket()
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    async with (
+        build_worker(client, case_queue, engine, [registered_here, advice_requested]),
+        Worker(client, task_queue=bare_queue, workflows=[BareWorkflow]),
+    ):
+        server_task = await serve_api(server, sock)
+        try:
+            limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60) as http:
+                yield Api(http), Bare(client, bare_queue)
+        finally:
+            server.should_exit = True
+            await server_task
+            sock.close()
+
+
+class OtlpSink:
+    """A local OTLP/HTTP collector that takes the spans and throws them away, counting them:
+    the exporter does all its work (protobuf, HTTP, in batches from its thread)."""
+
+    def __init__(self) -> None:
+        sink = self
+        self.spans = self.batches = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802  (http.server's name)
+                request = ExportTraceServiceRequest.FromString(self.rfile.read(int(self.headers["content-length"])))
+                sink.batches += 1
+                sink.spans += sum(len(s.spans) for r in request.resource_spans for s in r.scope_spans)
+                self.send_response(200)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        self.endpoint = f"http://127.0.0.1:{self._server.server_port}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+async def bench(
+    cases: int, concurrency: int, database_url: str | None, variants: Sequence[Variant]
+) -> tuple[list[Results], OtlpSink]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(Path(sys.prefix) / "bin" / "temporal"),
-        data_converter=pydantic_data_converter,
         search_attributes=search_attributes.ALL,
         ui=False,
         dev_server_log_level="error",
     )
     scratch = tempfile.TemporaryDirectory(prefix="reentry-bench-")
+    sink = OtlpSink()
+    # Spans as `REENTRY_OTEL_EXPORTER=otlp` sends them: redacted, in batches, over HTTP.
+    provider = tracer_provider(Settings(otel_exporter="otlp", otel_endpoint=sink.endpoint), "reentry-bench")
+    assert provider is not None
     try:
         # The read model, as `make run` has it (SQLite) unless a database is given.
         url = database_url or sqlite_url(Path(scratch.name))
         upgrade(url)
         engine = make_engine(url)
-        case_queue, bare_queue = f"bench-cases-{uuid.uuid4()}", f"bench-bare-{uuid.uuid4()}"
-        app = create_app(settings=Settings(task_queue=case_queue), temporal_client=env.client, engine=engine)
-        sock = listening_socket()
-        port = sock.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        async with (
-            build_worker(env.client, case_queue, engine),
-            Worker(env.client, task_queue=bare_queue, workflows=[BareWorkflow]),
-        ):
-            server_task = await serve_api(server, sock)
-            try:
-                limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60) as http:
-                    return await measure(Api(http), Bare(env.client, bare_queue), cases, concurrency)
-            finally:
-                server.should_exit = True
-                await server_task
-                sock.close()
+        async with AsyncExitStack() as stacks:
+            running = []
+            for variant in variants:
+                traced = provider if variant.traced else None
+                # One server, one connection; each variant's client converts, encrypts and traces its own way.
+                client = Client(
+                    env.client.service_client,
+                    namespace=env.client.namespace,
+                    data_converter=CONVERTERS[variant.codec](),
+                    interceptors=[tracing_interceptor(traced)] if traced else [],
+                )
+                api, bare = await stacks.enter_async_context(stack(client, engine, concurrency, traced))
+                running.append(Running(variant, api, bare))
+            return await measure(running, cases, concurrency), sink
     finally:
+        provider.shutdown()
+        sink.close()
         await env.shutdown()
         scratch.cleanup()
 
@@ -279,21 +420,57 @@ async def bench(cases: int, concurrency: int, database_url: str | None) -> Resul
 # ---------------------------------------------------------------------------- the report
 
 
-def report(results: Results, cases: int, concurrency: int) -> None:
-    api_rate, bare_rate = cases / results.api_seconds, cases / results.bare_seconds
-    api, bare = results.api_latency, results.bare_latency
+def report(
+    variants: Sequence[Variant], results: Sequence[Results], cases: int, concurrency: int, sink: OtlpSink
+) -> None:
     print(f"command: {shlex.join(sys.orig_argv)}")
     print(f"{cases} cases, {WARMUP} warm-up, concurrency {concurrency}, one Temporal dev server, one process")
+    for variant, result in zip(variants, results, strict=True):
+        api_rate, bare_rate = cases / result.api_seconds, cases / result.bare_seconds
+        api, bare = result.api_latency, result.bare_latency
+        print()
+        print(f"== {variant.name}")
+        print(f"starts per second (at most {concurrency} in flight)")
+        print(f"  API cases started       {api_rate:8.1f} /s   ({cases} in {result.api_seconds:.2f} s)")
+        print(f"  bare workflows started  {bare_rate:8.1f} /s   ({cases} in {result.bare_seconds:.2f} s)")
+        print(f"  ratio API / bare        {api_rate / bare_rate:8.2f}")
+        print()
+        print("latency, one request at a time        p50         p99")
+        print(f"  API complete task      {api.p50:8.1f} ms  {api.p99:8.1f} ms")
+        print(f"  bare update            {bare.p50:8.1f} ms  {bare.p99:8.1f} ms")
+        print(f"  ratio API / bare       {api.p50 / bare.p50:8.2f}     {api.p99 / bare.p99:8.2f}")
+    measured = dict(zip(variants, results, strict=True))
+    for codec in CONVERTERS:
+        without, with_ = measured.get(Variant(codec, traced=False)), measured.get(Variant(codec, traced=True))
+        if without and with_:
+            cost(f"the cost of tracing, {codec} (traced - not traced)", without, with_, cases)
+    for traced in (False, True):
+        without, with_ = measured.get(Variant("without codec", traced)), measured.get(Variant("with codec", traced))
+        if without and with_:
+            cost(
+                f"the cost of encryption, {'traced' if traced else 'not traced'} (with codec - without)",
+                without,
+                with_,
+                cases,
+            )
+    if sink.batches:
+        print()
+        print(f"{sink.spans} spans exported over OTLP/HTTP in {sink.batches} batches to a local sink")
+
+
+def cost(title: str, without: Results, with_: Results, cases: int) -> None:
     print()
-    print(f"starts per second (at most {concurrency} in flight)")
-    print(f"  API cases started       {api_rate:8.1f} /s   ({cases} in {results.api_seconds:.2f} s)")
-    print(f"  bare workflows started  {bare_rate:8.1f} /s   ({cases} in {results.bare_seconds:.2f} s)")
-    print(f"  ratio API / bare        {api_rate / bare_rate:8.2f}")
-    print()
-    print("latency, one request at a time        p50         p99")
-    print(f"  API complete task      {api.p50:8.1f} ms  {api.p99:8.1f} ms")
-    print(f"  bare update            {bare.p50:8.1f} ms  {bare.p99:8.1f} ms")
-    print(f"  ratio API / bare       {api.p50 / bare.p50:8.2f}     {api.p99 / bare.p99:8.2f}")
+    print(f"== {title}  p50                 p99")
+    for what, a, b in [
+        ("API complete task", without.api_latency, with_.api_latency),
+        ("bare update      ", without.bare_latency, with_.bare_latency),
+    ]:
+        print(
+            f"  {what}    {b.p50 - a.p50:+7.1f} ms ({(b.p50 / a.p50 - 1) * 100:+5.1f} %)"
+            f"  {b.p99 - a.p99:+7.1f} ms ({(b.p99 / a.p99 - 1) * 100:+5.1f} %)"
+        )
+    rate = cases / with_.api_seconds - cases / without.api_seconds
+    print(f"  API cases started    {rate:+7.1f} /s ({(without.api_seconds / with_.api_seconds - 1) * 100:+5.1f} %)")
 
 
 def main() -> None:
@@ -303,14 +480,29 @@ def main() -> None:
     parser.add_argument(
         "--database-url", help="the read model (an empty, migrated database is fine); default a scratch SQLite file"
     )
+    parser.add_argument(
+        "--codec",
+        choices=["both", "with", "without"],
+        default="both",
+        help="payload encryption: measure with and without it side by side (default), or one of them",
+    )
+    parser.add_argument(
+        "--tracing",
+        choices=["both", "on", "off"],
+        default="off",
+        help="tracing (spans over OTLP/HTTP to a local sink): off (default), on, or both side by side",
+    )
     args = parser.parse_args()
     if args.cases < 2:
         parser.error("--cases must be at least 2 to give percentiles")
+    codecs = list(CONVERTERS) if args.codec == "both" else [f"{args.codec} codec"]
+    tracing = {"both": [False, True], "on": [True], "off": [False]}[args.tracing]
+    variants = [Variant(codec, traced) for codec in codecs for traced in tracing]
     try:
-        results = asyncio.run(bench(args.cases, args.concurrency, args.database_url))
+        results, sink = asyncio.run(bench(args.cases, args.concurrency, args.database_url, variants))
     except BenchError as err:
         sys.exit(f"benchmark aborted: {err}")
-    report(results, args.cases, args.concurrency)
+    report(variants, results, args.cases, args.concurrency, sink)
 
 
 if __name__ == "__main__":

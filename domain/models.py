@@ -23,7 +23,11 @@ from pydantic import (
 from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.nl import bsn as stdnum_bsn
 
+from domain.civil_affairs import IdDocumentFollowUp
+from domain.income import BenefitFollowUp
 from domain.policy import BasicCondition, OutcomeKind, Policy
+from domain.probation import ProbationAdvice
+from domain.registration import RegistrationLookup
 
 
 class Phase(StrEnum):
@@ -98,6 +102,8 @@ Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,6
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Actor = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Note = Annotated[str, StringConstraints(max_length=2000)]
+# A date a person or a prison can mean: anything else is a typo or an attack.
+Day = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2199, 12, 31))]
 
 # Dutch municipalities count days in Dutch time. Loaded once at import, outside the
 # workflow sandbox; inside it only converts.
@@ -126,7 +132,7 @@ class Person(Strict):
     bsn: Bsn
     given_names: Name
     surname: Name
-    birth_date: date
+    birth_date: Day
 
     @model_validator(mode="after")
     def _birth_date_in_range(self) -> Person:
@@ -142,10 +148,12 @@ class DetentionNotice(Strict):
     person: Person
     municipality: MunicipalityCode
     prison: Code
-    detention_start: date
-    expected_release: date | None = None
-    offence_category: OffenceCategory = OffenceCategory.OTHER
-    conviction_final: bool = False
+    detention_start: Day
+    expected_release: Day | None = None
+    # None once erased (retention): the data a mayoral notice is built from goes at the
+    # latest six months after release. The API's notice body always names them.
+    offence_category: OffenceCategory | None = OffenceCategory.OTHER
+    conviction_final: bool | None = False
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> DetentionNotice:
@@ -159,6 +167,14 @@ class DetentionNotice(Strict):
     def case_id(self) -> str:
         return case_id_for(self.detention_id)
 
+    @property
+    def qualifies_for_mayoral_notice(self) -> bool:
+        """The mayor is told in advance (BIJ) of a final conviction for a violent or sexual offence."""
+        return bool(self.conviction_final) and self.offence_category in (
+            OffenceCategory.VIOLENT,
+            OffenceCategory.SEXUAL,
+        )
+
 
 # ---------------------------------------------------------------------------
 # Task outcomes: each task template names the kind of outcome it takes.
@@ -171,7 +187,7 @@ class NoteOutcome(Strict):
 
 class ContactOutcome(Strict):
     kind: Literal["contact"] = "contact"
-    contacted_on: date
+    contacted_on: Day
     note: Note | None = None
 
 
@@ -189,24 +205,24 @@ class ScreeningOutcome(Strict):
 
 class PlanOutcome(Strict):
     kind: Literal["plan"] = "plan"
-    agreed_on: date
+    agreed_on: Day
 
 
 class IdDocumentOutcome(Strict):
     kind: Literal["id_document"] = "id_document"
     document: Literal["passport", "identity_card", "residence_permit"]
-    ready_on: date
+    ready_on: Day
 
 
 class BenefitApplicationOutcome(Strict):
     kind: Literal["benefit_application"] = "benefit_application"
-    submitted_on: date
+    submitted_on: Day
 
 
 class BenefitDecisionOutcome(Strict):
     kind: Literal["benefit_decision"] = "benefit_decision"
     decision: Literal["granted", "refused"]
-    decided_on: date
+    decided_on: Day
 
 
 class AdvanceOutcome(Strict):
@@ -290,8 +306,8 @@ class HistoryEntry(BaseModel):
 
 
 class Leave(BaseModel):
-    starts_on: date
-    ends_on: date
+    starts_on: Day
+    ends_on: Day
 
 
 class CaseState(BaseModel):
@@ -304,8 +320,8 @@ class CaseState(BaseModel):
     phase: Phase = Phase.NOTIFIED
     notified_at: datetime
     prison: str
-    expected_release: date | None = None
-    actual_release: date | None = None
+    expected_release: Day | None = None
+    actual_release: Day | None = None
     short_stay: bool = False
     screening: dict[BasicCondition, ScreeningStatus] = {}
     tasks: list[Task] = []
@@ -320,6 +336,23 @@ class CaseState(BaseModel):
     moved_to: str | None = None
     release_unexpected: bool = False
     notices_received: int = 0
+    # When the notice's offence data was erased (retention); None while it is kept.
+    offence_erased_at: datetime | None = None
+    # The population register's check after the notice; None when the case's policy does
+    # not check (and in cases from before the check existed).
+    registration: RegistrationLookup | None = None
+    # What a partner system said about a basic condition, apart from the screening: e.g.
+    # housing, when the register knows no address. For the screening to weigh; no task.
+    condition_flags: dict[BasicCondition, str] = {}
+    # The follow-up of the benefit application in the income system, once the caseworker
+    # completed the application task; None before, and in cases from before it existed.
+    benefit_follow_up: BenefitFollowUp | None = None
+    # The follow-up of the ID document at civil affairs, once a caseworker took the ID
+    # document task on; None before, and in cases from before it existed.
+    id_document_follow_up: IdDocumentFollowUp | None = None
+    # Probation's advice for the plan, asked for when the plan task was created; None
+    # before, in short stays, and in cases from before it existed.
+    probation_advice: ProbationAdvice | None = None
     # How far the SQL read model has been told: its revision and the history and
     # notifications written so far.
     projected_revision: int = -1
@@ -328,6 +361,13 @@ class CaseState(BaseModel):
 
     def task(self, key: str) -> Task | None:
         return next((t for t in self.tasks if t.key == key), None)
+
+    @property
+    def responsible_municipality(self) -> str:
+        """The municipality whose staff may see the case: the new one once it has been handed over."""
+        if self.closed_reason == ClosedReason.MOVED and self.moved_to is not None:
+            return self.moved_to
+        return self.notice.municipality
 
     @property
     def overdue_count(self) -> int:
@@ -393,24 +433,24 @@ class ScreeningRecorded(Strict):
 
 class PlanAgreed(Strict):
     type: Literal["plan_agreed"] = "plan_agreed"
-    agreed_on: date
+    agreed_on: Day
 
 
 class ExpectedReleaseChanged(Strict):
     type: Literal["expected_release_changed"] = "expected_release_changed"
-    expected_release: date
+    expected_release: Day
     reason: Note | None = None
 
 
 class Released(Strict):
     type: Literal["released"] = "released"
-    released_on: date
+    released_on: Day
 
 
 class LeaveGranted(Strict):
     type: Literal["leave_granted"] = "leave_granted"
-    starts_on: date
-    ends_on: date
+    starts_on: Day
+    ends_on: Day
 
     @model_validator(mode="after")
     def _in_order(self) -> LeaveGranted:

@@ -8,7 +8,7 @@ never changes under a deploy.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -76,7 +76,15 @@ class TaskTemplate(PolicyModel):
     needed_by_release: bool = False
     prerequisites: list[str] = []
     stay: Stay = Stay.ANY
-    on_event: Literal["moved"] | None = None
+    # ``moved``: a move was reported, or the population register has the person elsewhere;
+    # ``registration_check_failed``: the register gave no usable answer in time;
+    # ``benefit_follow_up_failed``: the income system refused the application, or did not
+    # answer in time; ``id_appointment_follow_up_failed``: civil affairs refused the ID
+    # appointment, or did not answer in time.
+    on_event: (
+        Literal["moved", "registration_check_failed", "benefit_follow_up_failed", "id_appointment_follow_up_failed"]
+        | None
+    ) = None
     obsolete_when_completed: list[str] = []
     outcome: OutcomeKind = "note"
     records_anchor: bool = False
@@ -94,6 +102,36 @@ class EscalationLadder(PolicyModel):
     coordinator_after_due: timedelta
 
 
+class IncomeFollowUp(PolicyModel):
+    """How the case follows a benefit application in the income system."""
+
+    # The status is read once a working day at this Dutch local time (office hours).
+    read_at: time = time(8, 0)
+    # How long submitting is retried, and how long reads may fail in a row, before a
+    # caseworker checks the application by hand.
+    unavailable_within: timedelta = timedelta(days=3)
+
+
+class CivilAffairsFollowUp(PolicyModel):
+    """How the case books the ID appointment at civil affairs and follows the document."""
+
+    # Whether the document is ready is read once a working day at this Dutch local time.
+    read_at: time = time(8, 0)
+    # How long booking is retried, and how long reads may fail in a row, before a
+    # caseworker books the appointment by hand.
+    unavailable_within: timedelta = timedelta(days=2)
+
+
+class ProbationAdviceRequest(PolicyModel):
+    """How the case asks probation for its advice for the plan."""
+
+    # Whether the advice is issued is read once a working day at this Dutch local time.
+    read_at: time = time(8, 0)
+    # How long reads may fail in a row before the case stops asking (the caseworker asks
+    # probation directly).
+    unavailable_within: timedelta = timedelta(days=5)
+
+
 class Policy(PolicyModel):
     version: str
     short_stay_max: timedelta
@@ -101,6 +139,21 @@ class Policy(PolicyModel):
     triage_within: timedelta
     escalation: EscalationLadder
     tasks: list[TaskTemplate]
+    # How long a new case waits for the population register to confirm where the person
+    # is registered; after that (or at once, when the register refuses the request) the
+    # task on ``registration_check_failed`` opens. None: the policy does not check (every
+    # policy before this field existed, so cases pinned to one run as they always did).
+    registration_check_within: timedelta | None = None
+    # Submit the benefit application to the income system and follow it until decided.
+    # None: the caseworker does both by hand (every policy before this field existed).
+    income_follow_up: IncomeFollowUp | None = None
+    # Book the ID appointment at civil affairs when a caseworker takes the ID document task
+    # on, and follow it until the document is ready. None: the caseworker does both by hand
+    # (every policy before this field existed).
+    civil_affairs_follow_up: CivilAffairsFollowUp | None = None
+    # Ask probation for its advice when the plan task is created, and record it once
+    # issued. None: the caseworker asks by hand (every policy before this field existed).
+    probation_advice: ProbationAdviceRequest | None = None
 
     @model_validator(mode="after")
     def _references_known(self) -> Policy:
@@ -113,6 +166,32 @@ class Policy(PolicyModel):
             for ref in [*t.prerequisites, *t.obsolete_when_completed, *filter(None, [t.anchor_task])]:
                 if ref not in known:
                     raise ValueError(f"{t.key}: refers to unknown task {ref!r}")
+        if self.registration_check_within is not None:
+            if self.registration_check_within <= timedelta(0):
+                raise ValueError("registration_check_within must be positive")
+            if not any(t.on_event == "registration_check_failed" for t in self.tasks):
+                raise ValueError(
+                    "a policy that checks the registration needs a task on_event registration_check_failed:"
+                    " without it nobody would check the address when the register does not answer"
+                )
+        if self.income_follow_up is not None:
+            if self.income_follow_up.unavailable_within <= timedelta(0):
+                raise ValueError("income_follow_up.unavailable_within must be positive")
+            if not any(t.on_event == "benefit_follow_up_failed" for t in self.tasks):
+                raise ValueError(
+                    "a policy that follows benefit applications needs a task on_event benefit_follow_up_failed:"
+                    " without it nobody would check an application the income system did not take"
+                )
+        if self.civil_affairs_follow_up is not None:
+            if self.civil_affairs_follow_up.unavailable_within <= timedelta(0):
+                raise ValueError("civil_affairs_follow_up.unavailable_within must be positive")
+            if not any(t.on_event == "id_appointment_follow_up_failed" for t in self.tasks):
+                raise ValueError(
+                    "a policy that books ID appointments needs a task on_event id_appointment_follow_up_failed:"
+                    " without it nobody would book an appointment civil affairs did not make"
+                )
+        if self.probation_advice is not None and self.probation_advice.unavailable_within <= timedelta(0):
+            raise ValueError("probation_advice.unavailable_within must be positive")
         return self
 
     def template(self, key: str) -> TaskTemplate | None:

@@ -59,7 +59,9 @@ class CaseProjection(BaseModel):
     actual_release: date | None = None
     release_unexpected: bool = False
     short_stay: bool = False
-    offence_category: str
+    offence_category: str | None = None
+    conviction_final: bool | None = None
+    mayoral_notice: bool = False
     policy_version: str
     notified_at: datetime
     overdue_count: int = 0
@@ -113,7 +115,7 @@ def project(state: CaseState, *, history_from: int = 0, notifications_from: int 
     return CaseProjection(
         case_id=state.case_id,
         revision=state.revision,
-        municipality=notice.municipality,
+        municipality=state.responsible_municipality,
         phase=state.phase,
         prison=state.prison,
         detention_start=notice.detention_start,
@@ -121,7 +123,9 @@ def project(state: CaseState, *, history_from: int = 0, notifications_from: int 
         actual_release=state.actual_release,
         release_unexpected=state.release_unexpected,
         short_stay=state.short_stay,
-        offence_category=notice.offence_category.value,
+        offence_category=notice.offence_category.value if notice.offence_category else None,
+        conviction_final=notice.conviction_final,
+        mayoral_notice=notice.qualifies_for_mayoral_notice,
         policy_version=state.policy.version,
         notified_at=state.notified_at,
         overdue_count=state.overdue_count,

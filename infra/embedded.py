@@ -23,10 +23,20 @@ _CLI_TYPE = {
 
 class EmbeddedTemporal:
     def __init__(
-        self, *, binary: str, data_dir: Path, host: str, port: int, ui_port: int, namespace: str = "default"
+        self,
+        *,
+        binary: str,
+        data_dir: Path,
+        host: str,
+        port: int,
+        ui_port: int,
+        namespace: str = "default",
+        ui_codec_endpoint: str | None = None,
     ) -> None:
         self.binary, self.data_dir = binary, data_dir
         self.host, self.port, self.ui_port, self.namespace = host, port, ui_port, namespace
+        # The Web UI sends the payloads it shows there to be decrypted, from the browser.
+        self.ui_codec_endpoint = ui_codec_endpoint
         self._process: asyncio.subprocess.Process | None = None
 
     @property
@@ -55,6 +65,8 @@ class EmbeddedTemporal:
         ]
         if self.namespace != "default":
             args += ["--namespace", self.namespace]
+        if self.ui_codec_endpoint:
+            args += ["--ui-codec-endpoint", self.ui_codec_endpoint]
         for key in search_attributes.ALL:
             args += ["--search-attribute", f"{key.name}={_CLI_TYPE[key.indexed_value_type]}"]
         return args

@@ -13,7 +13,8 @@ from domain.projection import CaseProjection
 from store.tables import FAR_FUTURE, CaseRow, EventRow, NotificationRow, ScreeningRow, TaskRow
 
 
-def _insert(session: Session, table: type) -> Any:
+def upsert(session: Session, table: type) -> Any:
+    """An INSERT that can say what to do on conflict, on PostgreSQL and SQLite."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
 
@@ -41,7 +42,7 @@ def write_projection(engine: Engine, p: CaseProjection, *, same_revision_too: bo
     values = _case_values(p)
     with Session(engine) as session, session.begin():
         inserted = session.execute(
-            _insert(session, CaseRow)
+            upsert(session, CaseRow)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["case_id"])
             .returning(CaseRow.case_id)
@@ -59,7 +60,7 @@ def write_projection(engine: Engine, p: CaseProjection, *, same_revision_too: bo
         session.execute(delete(ScreeningRow).where(ScreeningRow.case_id == p.case_id))
         if p.tasks:
             session.execute(
-                _insert(session, TaskRow),
+                upsert(session, TaskRow),
                 [
                     in_utc(
                         {
@@ -78,7 +79,7 @@ def write_projection(engine: Engine, p: CaseProjection, *, same_revision_too: bo
             )
         if p.screening:
             session.execute(
-                _insert(session, ScreeningRow),
+                upsert(session, ScreeningRow),
                 [
                     {
                         "case_id": p.case_id,
@@ -92,7 +93,7 @@ def write_projection(engine: Engine, p: CaseProjection, *, same_revision_too: bo
             )
         if p.history:
             session.execute(
-                _insert(session, EventRow).on_conflict_do_nothing(index_elements=["case_id", "seq"]),
+                upsert(session, EventRow).on_conflict_do_nothing(index_elements=["case_id", "seq"]),
                 [
                     in_utc({"case_id": p.case_id, "seq": p.history_from + i, **e.model_dump(mode="python")})
                     for i, e in enumerate(p.history)
@@ -100,7 +101,7 @@ def write_projection(engine: Engine, p: CaseProjection, *, same_revision_too: bo
             )
         if p.notifications:
             session.execute(
-                _insert(session, NotificationRow).on_conflict_do_nothing(index_elements=["notification_id"]),
+                upsert(session, NotificationRow).on_conflict_do_nothing(index_elements=["notification_id"]),
                 [
                     in_utc(
                         {

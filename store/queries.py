@@ -11,6 +11,7 @@ from typing import Any, Literal
 from sqlalchemy import Integer, Select, and_, cast, func, or_, select, text, tuple_
 from sqlmodel import Session
 
+from domain.models import Phase
 from store.tables import ATTENTION, CaseRow, EventRow, ScreeningRow, TaskRow
 
 MAX_PAGE = 200
@@ -115,12 +116,16 @@ def cases_page(
     has_overdue: bool | None = None,
     at_risk: bool | None = None,
     closed_reason: str | None = None,
+    mayoral_only: bool = False,
     cursor: str | None = None,
     limit: int = 50,
 ) -> tuple[list[CaseRow], str | None]:
-    query = select(CaseRow)
+    # An erased case's anonymous row is counted by the dashboard, never listed.
+    query = select(CaseRow).where(CaseRow.erased_at.is_(None))
     if municipalities is not None:
         query = query.where(CaseRow.municipality.in_(municipalities))
+    if mayoral_only:
+        query = query.where(CaseRow.mayoral_notice.is_(True))
     if phase is not None:
         query = query.where(CaseRow.phase == phase)
     if release_from is not None:
@@ -144,7 +149,7 @@ def cases_page(
 
 
 def case_row(session: Session, *, case_id: str, municipalities: list[str] | None = None) -> CaseRow | None:
-    query = select(CaseRow).where(CaseRow.case_id == case_id)
+    query = select(CaseRow).where(CaseRow.case_id == case_id, CaseRow.erased_at.is_(None))
     if municipalities is not None:
         query = query.where(CaseRow.municipality.in_(municipalities))
     return session.execute(query).scalar_one_or_none()
@@ -233,3 +238,33 @@ def dashboard(
             "median_days_benefit_application_to_decision": statistics.median(days) if days else None,
         },
     }
+
+
+def open_cases_per_phase(session: Session) -> list[tuple[str, str, int]]:
+    """``(municipality, phase, count)`` of the cases not closed: for the metrics endpoint,
+    from the index on municipality and phase alone."""
+    query = (
+        select(CaseRow.municipality, CaseRow.phase, func.count())
+        .where(CaseRow.phase != Phase.CLOSED.value)
+        .group_by(CaseRow.municipality, CaseRow.phase)
+    )
+    return [(municipality, phase, count) for municipality, phase, count in session.execute(query).all()]
+
+
+def tasks_needing_attention(session: Session) -> list[tuple[str, str, int, int]]:
+    """``(municipality, team, overdue, at risk)`` of the open tasks: for the metrics
+    endpoint, from the partial index that holds just those tasks."""
+    query = (
+        select(
+            TaskRow.municipality,
+            TaskRow.team,
+            func.sum(cast(TaskRow.overdue, Integer)),
+            func.sum(cast(TaskRow.at_risk, Integer)),
+        )
+        .where(text(ATTENTION))
+        .group_by(TaskRow.municipality, TaskRow.team)
+    )
+    return [
+        (municipality, team, int(overdue or 0), int(at_risk or 0))
+        for municipality, team, overdue, at_risk in session.execute(query).all()
+    ]

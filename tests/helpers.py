@@ -1,14 +1,32 @@
-"""Made-up residents and notices for tests and demo data."""
+"""Made-up residents and notices for tests and demo data, and the tests' encryption key."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import tempfile
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from stdnum.nl import bsn as stdnum_bsn
+from temporalio import activity
+from temporalio.client import Client
 
+from activities.partners.civil_affairs import IdAppointment, IdAppointmentQuery, IdAppointmentRequest
+from activities.partners.income import BenefitApplication, BenefitApplicationQuery, BenefitApplicationRequest
+from activities.partners.population_register import RegistrationCheck
+from activities.partners.probation import ProbationAdvice, ProbationQuery, ProbationStatus, Supervision
+from api.tokens import create_development_key, issue_token
 from domain.models import DetentionNotice, Person
+from domain.registration import Registration
+from worker.codec import Keyring
+from workflows.case import CaseWorkflow
+
+# The tests' payload encryption key. Fixed, so that histories recorded with it
+# (`make histories`) replay in later runs; it protects no real data.
+TEST_KEY_LINE = "test-2026-a:Fao2I84EuF/XpE0670875vseYj5T96j+z0BkHcESdhU="
+TEST_KEYRING = Keyring.parse(TEST_KEY_LINE)
 
 _counter = itertools.count(100_000_000)
 
@@ -40,3 +58,122 @@ def notice(
         offence_category=offence,
         conviction_final=conviction_final,
     )
+
+
+@activity.defn(name="check_registration")
+async def registered_here(check: RegistrationCheck) -> Registration:
+    """The population register as most tests need it: the person lives where the case is.
+    (tests/workflows/test_registration.py asks the simulated register.)"""
+    return Registration(status="registered_here", municipality=check.municipality)
+
+
+def _not_decided(application_id: str, reference: str) -> BenefitApplication:
+    return BenefitApplication(
+        id=application_id,
+        reference=reference,
+        status="in_review",
+        submitted_at=datetime(2026, 1, 1, tzinfo=UTC),
+        advance_possible_from=date(2026, 1, 29),
+        decision_due=date(2026, 2, 26),
+    )
+
+
+@activity.defn(name="submit_benefit_application")
+async def application_taken(request: BenefitApplicationRequest) -> BenefitApplication:
+    """The income system as most tests need it: it takes the application and never decides,
+    so the caseworker records the decision (tests/workflows/test_income.py asks the simulator)."""
+    return _not_decided("stand-in-1", request.reference)
+
+
+@activity.defn(name="read_benefit_application")
+async def application_in_review(query: BenefitApplicationQuery) -> BenefitApplication:
+    return _not_decided(query.application_id, "stand-in")
+
+
+def _in_production(appointment_id: str, reference: str) -> IdAppointment:
+    return IdAppointment(
+        id=appointment_id,
+        reference=reference,
+        document="identity_card",
+        starts_at=datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
+        location="Publiekszaken",
+        document_status="in_production",
+    )
+
+
+@activity.defn(name="book_id_appointment")
+async def appointment_booked(request: IdAppointmentRequest) -> IdAppointment:
+    """Civil affairs as most tests need it: it books the appointment and the document is
+    never ready, so the caseworker completes the ID task (tests/workflows/test_civil_affairs.py
+    asks the simulator)."""
+    return _in_production("stand-in-1", request.reference)
+
+
+@activity.defn(name="read_id_appointment")
+async def appointment_in_production(query: IdAppointmentQuery) -> IdAppointment:
+    return _in_production(query.appointment_id, "stand-in")
+
+
+@activity.defn(name="read_probation_advice")
+async def advice_requested(query: ProbationQuery) -> ProbationStatus:
+    """Probation as most tests need it: the advice is requested and never issued, so the
+    case records none (tests/workflows/test_probation.py asks the simulator)."""
+    return ProbationStatus(
+        detention_id=query.detention_id,
+        organisation="Reclassering Nederland",
+        advice=ProbationAdvice(status="requested", requested_on=date(2026, 1, 1)),
+        supervision=Supervision(status="none"),
+    )
+
+
+# The partners that cases call, stood in for tests that do not exercise them.
+STAND_INS = [
+    registered_here,
+    application_taken,
+    application_in_review,
+    appointment_booked,
+    appointment_in_production,
+    advice_requested,
+]
+
+
+# Tokens for the tests: signed by a development key of this test run's own, which the
+# test apps are configured to trust (`TRUST_TEST_KEY`).
+_KEY_PATH = Path(tempfile.mkdtemp(prefix="reentry-test-key-")) / "development-signing-key.pem"
+_KEY = create_development_key(_KEY_PATH)
+TRUST_TEST_KEY = {"auth_development_key": _KEY_PATH}
+
+
+def bearer(user: str, *roles: str, municipalities: tuple[str, ...] = ("*",), **kwargs) -> dict[str, str]:
+    """The Authorization header of a user with these roles and municipalities."""
+    token = issue_token(
+        _KEY,
+        user=user,
+        roles=roles,
+        municipalities=municipalities,
+        issuer="reentry-local",
+        audience="reentry",
+        **kwargs,
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def sign(user: str, roles: list[str], municipalities: list[str]) -> str:
+    return bearer(user, *roles, municipalities=tuple(municipalities))["Authorization"].removeprefix("Bearer ")
+
+
+PRISON = bearer("prison_service", "partner_system")
+CAROLINE = bearer("caroline", "caseworker", "coordinator")
+
+
+async def settled(client: Client, case_id: str) -> None:
+    """Until the case's own registration check and its day-one reminder are through and
+    written, so that their spans do not mix with those a test looks at."""
+    handle = client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+    for _ in range(200):
+        state = await handle.query(CaseWorkflow.state)
+        reminded = any(n.task_key == "contact_prison" for n in state.notifications)
+        if state.registration is not None and reminded and state.projected_revision >= state.revision:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{case_id} did not finish its registration check")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -19,6 +19,16 @@ import httpx
 from stdnum.nl import bsn as stdnum_bsn
 
 TILBURG, EINDHOVEN, BREDA, DEN_BOSCH, HELMOND = "0855", "0772", "0758", "0796", "0794"
+# Scenario 10: the five share one regional team.
+REGION = [TILBURG, EINDHOVEN, BREDA, DEN_BOSCH, HELMOND]
+PRISON_SERVICE = "prison_service"
+
+# A signer makes a bearer token: (user, roles, municipalities) -> token.
+Signer = Callable[[str, list[str], list[str]], str]
+# Tells the (simulated) population register where a demo resident lives: (bsn, municipality).
+# Each case asks the register; without it, most made-up residents live elsewhere and
+# their cases would be handed over.
+Registrar = Callable[[str, str], Awaitable[None]]
 
 NAMES = [
     ("Jan", "Jansen"),
@@ -55,16 +65,27 @@ class SeedError(RuntimeError):
     pass
 
 
+def demo_grant(actor: str) -> tuple[list[str], list[str]]:
+    """The roles and municipalities of a demo actor: the prison service reports on every
+    municipality; the caseworkers are the regional team's."""
+    if actor == PRISON_SERVICE:
+        return ["partner_system"], ["*"]
+    return ["caseworker"], REGION
+
+
 @dataclass
 class Seeder:
     api: httpx.AsyncClient
     today: date
+    sign: Signer
     bsns: Iterator[str] = field(default_factory=made_up_bsns)
     names: Iterator[tuple[str, str]] = field(default_factory=lambda: itertools.cycle(NAMES))
     seeded: list[str] = field(default_factory=list)
+    register: Registrar | None = None
 
     async def _post(self, path: str, body: dict[str, Any] | None = None, actor: str = "demo") -> dict[str, Any]:
-        response = await self.api.post(path, json=body, headers={"X-Actor": actor})
+        token = self.sign(actor, *demo_grant(actor))
+        response = await self.api.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
         if response.status_code >= 300:
             raise SeedError(f"{path}: {response.status_code} {response.text}")
         return response.json()
@@ -80,9 +101,12 @@ class Seeder:
     ) -> str:
         given, surname = next(self.names)
         start = self.today - timedelta(weeks=started_weeks_ago)
+        bsn = next(self.bsns)
+        if self.register is not None:
+            await self.register(bsn, municipality)
         body = {
             "detention_id": f"DEMO-{uuid.uuid4().hex[:10].upper()}",
-            "person": {"bsn": next(self.bsns), "given_names": given, "surname": surname, "birth_date": "1988-05-17"},
+            "person": {"bsn": bsn, "given_names": given, "surname": surname, "birth_date": "1988-05-17"},
             "municipality": municipality,
             "prison": "PI-VUGHT",
             "detention_start": str(start),
@@ -90,7 +114,7 @@ class Seeder:
             "offence_category": offence,
             "conviction_final": final,
         }
-        case_id = (await self._post("/v1/notifications/detention-started", body, actor="prison_service"))["case_id"]
+        case_id = (await self._post("/v1/notifications/detention-started", body, actor=PRISON_SERVICE))["case_id"]
         self.seeded.append(case_id)
         return case_id
 
@@ -130,21 +154,23 @@ class Seeder:
                 "expected_release": str(self.today + timedelta(weeks=7)),
                 "reason": "voorwaardelijke invrijheidstelling",
             },
-            actor="prison_service",
+            actor=PRISON_SERVICE,
         )
         # 4. Short stay: preventive custody of 9 days, triage on day one.
         await self.notice(HELMOND, release_in=timedelta(days=9), final=False)
         # 5. Unexpected release: custody lifted today, 14 weeks early.
         case = await self.notice(BREDA, started_weeks_ago=3, release_in=timedelta(weeks=14), final=False)
         await self.contact_and_screen(case, actor="bram")
-        await self.event(case, {"type": "released", "released_on": today}, actor="prison_service")
+        await self.event(case, {"type": "released", "released_on": today}, actor=PRISON_SERVICE)
         # 6. Back inside: released six weeks ago, detained again today.
         old = await self.notice(DEN_BOSCH, started_weeks_ago=20, release_in=timedelta(weeks=-6))
         await self.event(
-            old, {"type": "released", "released_on": str(self.today - timedelta(weeks=6))}, actor="prison_service"
+            old, {"type": "released", "released_on": str(self.today - timedelta(weeks=6))}, actor=PRISON_SERVICE
         )
         new = await self.notice(DEN_BOSCH, release_in=timedelta(weeks=16))
-        await self.event(old, {"type": "re_detained", "new_detention_id": new.removeprefix("case-")})
+        await self.event(
+            old, {"type": "re_detained", "new_detention_id": new.removeprefix("case-")}, actor=PRISON_SERVICE
+        )
         # 7. Moves away: registered in Breda before release; the handover is open.
         case = await self.notice(TILBURG, started_weeks_ago=6, release_in=timedelta(weeks=10))
         await self.contact_and_screen(case)
@@ -161,6 +187,7 @@ class Seeder:
         return self.seeded
 
 
-async def seed(api: httpx.AsyncClient, today: date) -> list[str]:
-    """Seed the demo cases through the API; the case ids."""
-    return await Seeder(api, today).run()
+async def seed(api: httpx.AsyncClient, today: date, sign: Signer, register: Registrar | None = None) -> list[str]:
+    """Seed the demo cases through the API, with tokens from `sign`; the case ids. With
+    `register`, each resident is first registered where the notice says they live."""
+    return await Seeder(api, today, sign, register=register).run()

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path, Request
 from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowHandle,
@@ -12,9 +12,18 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import ActorDep, CaseIdDep, TemporalDep, UpdateTimeoutDep
-from api.problems import case_closed, from_rpc_error, from_update_failure, not_answered
-from api.schemas import CaseView, CompleteTaskBody
+from api.deps import CaseInReach, TemporalDep, UpdateTimeoutDep, case_in_reach
+from api.problems import (
+    CASE_PROBLEM_RESPONSES,
+    Problem,
+    case_closed,
+    case_not_found,
+    from_rpc_error,
+    from_update_failure,
+    not_answered,
+)
+from api.schemas import CaseView, CompleteTaskBody, MayoralCaseView
+from api.security import PARTNER_EVENTS, Action, Role
 from domain.models import (
     AssignTaskInput,
     CaseEvent,
@@ -27,7 +36,9 @@ from domain.models import (
 )
 from workflows.case import CaseWorkflow
 
-router = APIRouter(prefix="/v1/cases", tags=["cases"])
+router = APIRouter(prefix="/v1/cases", tags=["cases"], responses=CASE_PROBLEM_RESPONSES)
+
+TaskKey = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="a task's key, e.g. id_document")]
 
 
 async def _update(temporal: TemporalDep, timeout: timedelta, case_id: str, update: Any, arg: Any) -> Any:
@@ -53,60 +64,85 @@ async def _has_closed(handle: WorkflowHandle) -> bool:
     return described.status != WorkflowExecutionStatus.RUNNING
 
 
+CaseReader = Annotated[CaseInReach, case_in_reach(Action.READ_CASE)]
+TaskCompleter = Annotated[CaseInReach, case_in_reach(Action.COMPLETE_TASK)]
+TaskClaimer = Annotated[CaseInReach, case_in_reach(Action.CLAIM_TASK)]
+TaskAssigner = Annotated[CaseInReach, case_in_reach(Action.ASSIGN_TASK)]
+EventRecorder = Annotated[CaseInReach, case_in_reach(Action.RECORD_EVENT)]
+
+
 @router.get("/{case_id}")
-async def get_case(case_id: CaseIdDep, temporal: TemporalDep) -> CaseView:
-    """The whole state of a case, read from its workflow."""
-    handle = temporal.get_workflow_handle_for(CaseWorkflow.run, case_id)
+async def get_case(request: Request, case: CaseReader, temporal: TemporalDep) -> CaseView | MayoralCaseView:
+    """A case as the caller's purpose allows: whole for casework, the notice for the mayor's office."""
+    handle = temporal.get_workflow_handle_for(CaseWorkflow.run, case.case_id)
     try:
         state = await handle.query(CaseWorkflow.state)
     except RPCError as err:
-        raise from_rpc_error(err, case_id) from err
-    return CaseView.from_state(state)
+        raise from_rpc_error(err, case.case_id) from err
+    if not case.principal.sees(
+        state.responsible_municipality, mayoral_notice=state.notice.qualifies_for_mayoral_notice
+    ):
+        # The read model lagged behind a hand-over: the case itself has the last word.
+        request.state.audit.refused = True
+        raise case_not_found(case.case_id)
+    view = CaseView.from_state(state) if case.principal.casework else MayoralCaseView.from_state(state)
+    request.state.audit.target = ",".join(type(view).model_fields)
+    return view
 
 
 @router.post("/{case_id}/tasks/{task_key}/complete")
 async def complete_task(
-    case_id: CaseIdDep,
-    task_key: str,
+    request: Request,
+    case: TaskCompleter,
+    task_key: TaskKey,
     body: CompleteTaskBody,
-    actor: ActorDep,
     temporal: TemporalDep,
     timeout: UpdateTimeoutDep,
 ) -> Task:
     """Complete a task, with the outcome its kind asks for."""
-    update = CompleteTaskInput(task_key=task_key, actor=actor, outcome=body.outcome)
-    return await _update(temporal, timeout, case_id, CaseWorkflow.complete_task, update)
+    request.state.audit.target = task_key
+    update = CompleteTaskInput(task_key=task_key, actor=case.principal.user, outcome=body.outcome)
+    return await _update(temporal, timeout, case.case_id, CaseWorkflow.complete_task, update)
 
 
 @router.post("/{case_id}/tasks/{task_key}/claim")
 async def claim_task(
-    case_id: CaseIdDep, task_key: str, actor: ActorDep, temporal: TemporalDep, timeout: UpdateTimeoutDep
+    request: Request, case: TaskClaimer, task_key: TaskKey, temporal: TemporalDep, timeout: UpdateTimeoutDep
 ) -> Task:
     """Take a task on as its assignee."""
-    return await _update(
-        temporal, timeout, case_id, CaseWorkflow.claim_task, ClaimTaskInput(task_key=task_key, actor=actor)
-    )
+    request.state.audit.target = task_key
+    update = ClaimTaskInput(task_key=task_key, actor=case.principal.user)
+    return await _update(temporal, timeout, case.case_id, CaseWorkflow.claim_task, update)
 
 
 @router.post("/{case_id}/tasks/{task_key}/assign")
 async def assign_task(
-    case_id: CaseIdDep,
-    task_key: str,
+    request: Request,
+    case: TaskAssigner,
+    task_key: TaskKey,
     body: TaskAssignment,
-    actor: ActorDep,
     temporal: TemporalDep,
     timeout: UpdateTimeoutDep,
 ) -> Task:
     """Give a task to a person, a team, or both."""
-    update = AssignTaskInput(task_key=task_key, actor=actor, assignee=body.assignee, team=body.team)
-    return await _update(temporal, timeout, case_id, CaseWorkflow.assign_task, update)
+    request.state.audit.target = task_key
+    update = AssignTaskInput(task_key=task_key, actor=case.principal.user, assignee=body.assignee, team=body.team)
+    return await _update(temporal, timeout, case.case_id, CaseWorkflow.assign_task, update)
 
 
 @router.post("/{case_id}/events")
 async def record_event(
-    case_id: CaseIdDep, event: CaseEvent, actor: ActorDep, temporal: TemporalDep, timeout: UpdateTimeoutDep
+    request: Request, case: EventRecorder, event: CaseEvent, temporal: TemporalDep, timeout: UpdateTimeoutDep
 ) -> CaseSummary:
     """Record an event from outside: screening, plan, release date, release, leave, move, consent, closure."""
-    return await _update(
-        temporal, timeout, case_id, CaseWorkflow.record_event, RecordEventInput(actor=actor, event=event)
-    )
+    request.state.audit.target = event.type
+    principal = case.principal
+    if not principal.casework and Role.PARTNER_SYSTEM in principal.roles and event.type not in PARTNER_EVENTS:
+        request.state.audit.refused = True
+        raise Problem(
+            403,
+            f"a partner system reports only {', '.join(sorted(PARTNER_EVENTS))}; {event.type} is a caseworker's",
+            type_="urn:reentry:problem:forbidden",
+        )
+    update = RecordEventInput(actor=principal.user, event=event)
+    return await _update(temporal, timeout, case.case_id, CaseWorkflow.record_event, update)

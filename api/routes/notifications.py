@@ -1,14 +1,18 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Request, Response, status
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 
 from api.commands import start_case
 from api.deps import PolicyDep, TaskQueueDep, TemporalDep, UpdateTimeoutDep
-from api.problems import not_answered
-from domain.models import DetentionNotice, NoticeReceipt
+from api.problems import PROBLEM_RESPONSES, Problem, not_answered
+from api.schemas import NoticeBody
+from api.security import Action, Principal, allowed
+from domain.models import NoticeReceipt
 
-router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
+router = APIRouter(prefix="/v1/notifications", tags=["notifications"], responses=PROBLEM_RESPONSES)
 
 
 @router.post(
@@ -17,7 +21,9 @@ router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
     responses={200: {"model": NoticeReceipt, "description": "A repeat of a notice already received"}},
 )
 async def detention_started(
-    notice: DetentionNotice,
+    request: Request,
+    principal: Annotated[Principal, allowed(Action.RECEIVE_NOTICE)],
+    notice: NoticeBody,
     response: Response,
     temporal: TemporalDep,
     policy: PolicyDep,
@@ -25,6 +31,13 @@ async def detention_started(
     timeout: UpdateTimeoutDep,
 ) -> NoticeReceipt:
     """The prison service's day-one notice: starts the case, exactly once."""
+    request.state.audit.case_id = notice.case_id
+    if not principal.grants(notice.municipality):
+        raise Problem(
+            403,
+            f"{principal.user} is not granted municipality {notice.municipality}",
+            type_="urn:reentry:problem:forbidden",
+        )
     try:
         receipt = await start_case(temporal, notice, policy=policy, task_queue=task_queue, timeout=timeout)
     except WorkflowUpdateRPCTimeoutOrCancelledError as err:

@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal, TypeVar
+from datetime import date, datetime
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query
-from pydantic import BaseModel, field_validator
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
 
-from api.deps import CaseIdDep, SessionDep
-from api.problems import Problem, case_not_found
+from api.deps import CaseInReach, SessionDep, case_in_reach
+from api.pages import Cursor, Limit, ReadModelItem, read_page
+from api.problems import CASE_PROBLEM_RESPONSES, PROBLEM_RESPONSES
+from api.security import Action, Principal, allowed
 from domain.models import BasicCondition, ClosedReason, MunicipalityCode, Phase, TaskStatus
 from store import queries
 
-router = APIRouter(prefix="/v1", tags=["worklists"])
-T = TypeVar("T")
-
-Limit = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
-Cursor = Annotated[str | None, Query(max_length=500, description="`next_cursor` of the previous page")]
-
-
-class ReadModelItem(BaseModel):
-    """A row of the read model. SQLite hands back its UTC timestamps without a zone."""
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _utc(cls, value: object) -> object:
-        if isinstance(value, datetime) and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
+router = APIRouter(prefix="/v1", tags=["worklists"], responses=PROBLEM_RESPONSES)
 
 
 class TaskItem(ReadModelItem):
@@ -90,22 +76,24 @@ class Timeline(BaseModel):
     entries: list[TimelineEntry]
 
 
-def _page(call: Callable[..., T], **kwargs: Any) -> T:
-    try:
-        return call(**kwargs)
-    except queries.InvalidCursor as err:
-        raise Problem(422, str(err), type_="urn:reentry:problem:invalid-cursor") from err
-
-
-def _one(municipality: str | None) -> list[str] | None:
-    return [municipality] if municipality is not None else None
+def _scope(request: Request, principal: Principal, municipality: str | None) -> list[str] | None:
+    """The municipalities a list may show: those asked for, within those granted. Another
+    municipality's cases are not there, not even as a count."""
+    granted = principal.scope
+    if municipality is not None:
+        scope = [municipality] if granted is None or municipality in granted else []
+    else:
+        scope = granted
+    request.state.audit.target = f"municipalities={','.join(scope) if scope is not None else '*'}"
+    return scope
 
 
 @router.get("/tasks")
 def list_tasks(
+    request: Request,
+    principal: Annotated[Principal, allowed(Action.LIST_TASKS)],
     session: SessionDep,
-    x_actor: Annotated[str | None, Header(max_length=100)] = None,
-    assignee: Annotated[str | None, Query(max_length=100, description="a user id, or `me` (the X-Actor)")] = None,
+    assignee: Annotated[str | None, Query(max_length=100, description="a user id, or `me`")] = None,
     team: Annotated[str | None, Query(max_length=64)] = None,
     municipality: MunicipalityCode | None = None,
     condition: BasicCondition | None = None,
@@ -120,13 +108,11 @@ def list_tasks(
 ) -> TaskPage:
     """The inbox: tasks by due date (or most urgent first), filtered, a page at a time."""
     if assignee == "me":
-        if not x_actor:
-            raise Problem(422, "assignee=me needs the X-Actor header")
-        assignee = x_actor
-    rows, next_cursor = _page(
+        assignee = principal.user
+    rows, next_cursor = read_page(
         queries.tasks_page,
         session=session,
-        municipalities=_one(municipality),
+        municipalities=_scope(request, principal, municipality),
         assignee=assignee,
         team=team,
         condition=condition.value if condition else None,
@@ -144,6 +130,8 @@ def list_tasks(
 
 @router.get("/cases")
 def list_cases(
+    request: Request,
+    principal: Annotated[Principal, allowed(Action.LIST_CASES)],
     session: SessionDep,
     municipality: MunicipalityCode | None = None,
     phase: Phase | None = None,
@@ -156,35 +144,37 @@ def list_cases(
     limit: Limit = 50,
 ) -> CasePage:
     """Where every case stands, filtered, a page at a time."""
-    rows, next_cursor = _page(
+    rows, next_cursor = read_page(
         queries.cases_page,
         session=session,
-        municipalities=_one(municipality),
+        municipalities=_scope(request, principal, municipality),
         phase=phase.value if phase else None,
         release_from=expected_release_from,
         release_to=expected_release_to,
         has_overdue=has_overdue,
         at_risk=at_risk,
         closed_reason=closed_reason.value if closed_reason else None,
+        # The mayor's office sees only the cases it is told of.
+        mayoral_only=not principal.casework,
         cursor=cursor,
         limit=limit,
     )
     return CasePage(items=[CaseItem.model_validate(r, from_attributes=True) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/cases/{case_id}/timeline")
-def case_timeline(case_id: CaseIdDep, session: SessionDep) -> Timeline:
+@router.get("/cases/{case_id}/timeline", responses={404: CASE_PROBLEM_RESPONSES[404]})
+def case_timeline(case: Annotated[CaseInReach, case_in_reach(Action.READ_TIMELINE)], session: SessionDep) -> Timeline:
     """What happened in a case, in order, and who did it."""
-    if queries.case_row(session, case_id=case_id) is None:
-        raise case_not_found(case_id)
-    entries = [
-        TimelineEntry.model_validate(e, from_attributes=True) for e in queries.timeline(session, case_id=case_id)
-    ]
-    return Timeline(case_id=case_id, entries=entries)
+    entries = queries.timeline(session, case_id=case.case_id)
+    return Timeline(
+        case_id=case.case_id, entries=[TimelineEntry.model_validate(e, from_attributes=True) for e in entries]
+    )
 
 
 @router.get("/dashboard")
 def dashboard(
+    request: Request,
+    principal: Annotated[Principal, allowed(Action.READ_DASHBOARD)],
     session: SessionDep,
     municipality: MunicipalityCode | None = None,
     released_from: date | None = None,
@@ -193,5 +183,8 @@ def dashboard(
     """Counts per phase, screening per condition, overdue and at risk per team, and the
     outcome for cases released in a period."""
     return queries.dashboard(
-        session, municipalities=_one(municipality), released_from=released_from, released_to=released_to
+        session,
+        municipalities=_scope(request, principal, municipality),
+        released_from=released_from,
+        released_to=released_to,
     )

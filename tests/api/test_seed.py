@@ -3,12 +3,22 @@
 from stdnum.nl import bsn as stdnum_bsn
 
 from tests.api.test_cases import local_date_now
-from worker.seed import made_up_bsns, seed
+from tests.helpers import bearer, sign
+from worker.seed import REGION, made_up_bsns, seed
 
 
 async def test_seeded_cases_take_the_courses_of_the_scenarios(api):
-    cases = await seed(api, local_date_now())
+    registered: list[tuple[str, str]] = []
+
+    async def register(bsn: str, municipality: str) -> None:
+        registered.append((bsn, municipality))
+
+    cases = await seed(api, local_date_now(), sign, register)
     assert len(cases) == len(set(cases)) == 14
+    assert len(registered) == 14, "every resident, where the notice says they live"
+    listed_first = (await api.get("/v1/cases", params={"limit": 200})).json()["items"]
+    municipality_of = {c["case_id"]: c["municipality"] for c in listed_first}
+    assert [m for _, m in registered] == [municipality_of[c] for c in cases]
     listed = (await api.get("/v1/cases", params={"limit": 200})).json()["items"]
     assert {c["case_id"] for c in listed} == set(cases)
     assert {c["municipality"] for c in listed} == {"0855", "0772", "0758", "0796", "0794"}
@@ -22,7 +32,11 @@ async def test_seeded_cases_take_the_courses_of_the_scenarios(api):
     closed = {c["closed_reason"] for c in listed if c["phase"] == "closed"}
     assert closed == {"declined", "re_detained"}
     assert any(c["phase"] == "released" for c in listed)
-    anna = (await api.get("/v1/tasks", params={"assignee": "me"}, headers={"X-Actor": "anna"})).json()["items"]
+    anna = (
+        await api.get(
+            "/v1/tasks", params={"assignee": "me"}, headers=bearer("anna", "caseworker", municipalities=tuple(REGION))
+        )
+    ).json()["items"]
     assert {t["key"] for t in anna} == {"id_document"}
 
 

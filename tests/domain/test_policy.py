@@ -1,9 +1,11 @@
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 import yaml
 from pydantic import ValidationError
 
+from domain.income import next_working_day_at
+from domain.models import LOCAL_TIME
 from domain.policy import DEFAULT_POLICY_PATH, load_policy, parse_policy
 
 
@@ -48,6 +50,31 @@ def test_durations_in_seconds_for_training():
         (lambda d: d["tasks"][0].update(offset="a week"), "offset"),
         (lambda d: d["tasks"][0].update(colour="blue"), "colour"),
         (lambda d: d.pop("escalation"), "escalation"),
+        (
+            lambda d: d.update(tasks=[t for t in d["tasks"] if t.get("on_event") != "registration_check_failed"]),
+            "needs a task on_event registration_check_failed",
+        ),
+        (lambda d: d.update(registration_check_within="-P1D"), "registration_check_within must be positive"),
+        (
+            lambda d: d.update(tasks=[t for t in d["tasks"] if t.get("on_event") != "benefit_follow_up_failed"]),
+            "needs a task on_event benefit_follow_up_failed",
+        ),
+        (
+            lambda d: d["income_follow_up"].update(unavailable_within="PT0S"),
+            "unavailable_within must be positive",
+        ),
+        (
+            lambda d: d.update(tasks=[t for t in d["tasks"] if t.get("on_event") != "id_appointment_follow_up_failed"]),
+            "needs a task on_event id_appointment_follow_up_failed",
+        ),
+        (
+            lambda d: d["civil_affairs_follow_up"].update(unavailable_within="PT0S"),
+            "civil_affairs_follow_up.unavailable_within must be positive",
+        ),
+        (
+            lambda d: d["probation_advice"].update(unavailable_within="PT0S"),
+            "probation_advice.unavailable_within must be positive",
+        ),
     ],
 )
 def test_a_broken_policy_says_what_is_wrong(change, message):
@@ -55,3 +82,64 @@ def test_a_broken_policy_says_what_is_wrong(change, message):
     change(data)
     with pytest.raises(ValidationError, match=message):
         parse_policy(yaml.safe_dump(data))
+
+
+def test_the_registration_check_waits_a_day_and_older_policies_do_without_it():
+    policy = load_policy()
+    assert policy.registration_check_within == timedelta(days=1)
+    manual = policy.template("check_registration_manually")
+    assert manual is not None and manual.on_event == "registration_check_failed" and manual.outcome == "note"
+    # A policy from before the check, as a running case has it pinned: it parses, and does not check.
+    data = default_data()
+    data["version"] = "nl-default-2026.1"
+    data.pop("registration_check_within")
+    data["tasks"] = [t for t in data["tasks"] if t["key"] != "check_registration_manually"]
+    assert parse_policy(yaml.safe_dump(data)).registration_check_within is None
+
+
+def test_benefit_applications_are_followed_daily_and_older_policies_do_without_it():
+    policy = load_policy()
+    assert policy.income_follow_up is not None
+    assert policy.income_follow_up.read_at == time(8, 0)
+    assert policy.income_follow_up.unavailable_within == timedelta(days=3)
+    check = policy.template("check_benefit_application")
+    assert check is not None and check.on_event == "benefit_follow_up_failed" and check.condition == "income"
+    data = default_data()
+    data["version"] = "nl-default-2026.2"
+    data.pop("income_follow_up")
+    data["tasks"] = [t for t in data["tasks"] if t["key"] != "check_benefit_application"]
+    assert parse_policy(yaml.safe_dump(data)).income_follow_up is None
+
+
+def test_id_documents_are_followed_daily_and_older_policies_do_without_it():
+    policy = load_policy()
+    assert policy.civil_affairs_follow_up is not None
+    assert policy.civil_affairs_follow_up.read_at == time(8, 0)
+    assert policy.civil_affairs_follow_up.unavailable_within == timedelta(days=2)
+    check = policy.template("check_id_appointment")
+    assert (
+        check is not None and check.on_event == "id_appointment_follow_up_failed" and check.condition == "id_document"
+    )
+    data = default_data()
+    data["version"] = "nl-default-2026.3"
+    data.pop("civil_affairs_follow_up")
+    data["tasks"] = [t for t in data["tasks"] if t["key"] != "check_id_appointment"]
+    assert parse_policy(yaml.safe_dump(data)).civil_affairs_follow_up is None
+
+
+def test_probation_is_asked_daily_and_older_policies_do_without_it():
+    policy = load_policy()
+    assert policy.probation_advice is not None
+    assert policy.probation_advice.read_at == time(8, 0)
+    assert policy.probation_advice.unavailable_within == timedelta(days=5)
+    data = default_data()
+    data["version"] = "nl-default-2026.4"
+    data.pop("probation_advice")
+    assert parse_policy(yaml.safe_dump(data)).probation_advice is None
+
+
+def test_reads_fall_on_working_days_in_office_hours():
+    friday_evening = datetime(2027, 1, 8, 18, 0, tzinfo=LOCAL_TIME)
+    assert next_working_day_at(friday_evening, time(8, 0), LOCAL_TIME) == datetime(2027, 1, 11, 8, 0, tzinfo=LOCAL_TIME)
+    tuesday_early = datetime(2027, 1, 12, 6, 0, tzinfo=LOCAL_TIME)
+    assert next_working_day_at(tuesday_early, time(8, 0), LOCAL_TIME).date() == date(2027, 1, 13)

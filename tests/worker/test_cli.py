@@ -1,3 +1,5 @@
+import base64
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -5,6 +7,8 @@ from pathlib import Path
 import yaml
 
 from domain.policy import DEFAULT_POLICY_PATH, parse_policy
+from worker.codec import new_key_line
+from worker.settings import Settings
 
 REENTRY = [sys.executable, "-m", "worker.cli"]
 
@@ -37,3 +41,43 @@ def test_policy_check_refuses_a_broken_file(tmp_path: Path):
     checked = run("policy", "check", str(broken))
     assert checked.returncode == 1
     assert "not a valid policy" in checked.stderr and "escalation" in checked.stderr
+
+
+def clean_env(tmp_path: Path, **settings: str) -> dict:
+    """This environment without REENTRY_ settings, the data directory in tmp_path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REENTRY_")}
+    return {**env, "REENTRY_DATA_DIR": str(tmp_path / ".data"), **settings}
+
+
+def test_codec_new_key_prints_an_entry_the_settings_accept():
+    printed = run("codec", "new-key", "--id", "2027-01")
+    assert printed.returncode == 0, printed.stderr
+    line = printed.stdout.strip()
+    assert line.startswith("2027-01:")
+    assert Settings(codec_keys=line).keyring().ids == ["2027-01"]
+    assert run("codec", "new-key").stdout != run("codec", "new-key").stdout
+
+
+def test_codec_check_names_the_keys_and_the_current_one(tmp_path: Path):
+    a, b = new_key_line("2026-a"), new_key_line("2027-b")
+    env = clean_env(tmp_path, REENTRY_CODEC_KEYS=f"{a},{b}", REENTRY_CODEC_CURRENT_KEY="2027-b")
+    checked = subprocess.run([*REENTRY, "codec", "check"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert "keys 2026-a, 2027-b; new payloads are encrypted with 2027-b" in checked.stdout
+    assert a.split(":")[1] not in checked.stdout + checked.stderr
+
+
+def test_a_worker_without_keys_does_not_start(tmp_path: Path):
+    worker = subprocess.run([*REENTRY, "worker"], capture_output=True, text=True, env=clean_env(tmp_path), cwd=tmp_path)
+    assert worker.returncode == 1
+    assert "no payload encryption keys: set REENTRY_CODEC_KEYS or REENTRY_CODEC_KEY_FILE" in worker.stderr
+    assert "Traceback" not in worker.stderr
+
+
+def test_a_placeholder_key_stops_the_api_before_it_starts(tmp_path: Path):
+    placeholder = "prod:" + base64.b64encode(b"CHANGE-ME-CHANGE-ME-CHANGE-ME-!!").decode()
+    env = clean_env(tmp_path, REENTRY_CODEC_KEYS=placeholder)
+    api = subprocess.run([*REENTRY, "api"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert api.returncode == 1
+    assert "key 'prod' is text (a placeholder or a password), not a random key" in api.stderr
+    assert placeholder.split(":")[1] not in api.stderr and "Traceback" not in api.stderr

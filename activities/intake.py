@@ -1,0 +1,140 @@
+"""Acting on the messages of the justice message box: a day-one notice starts its case, an
+end-of-detention notice records the release. Every message counts once, by its id."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from pydantic import BaseModel
+from sqlalchemy import Engine
+from temporalio import activity
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.partners.message_box import (
+    DetentionEnded,
+    DetentionStarted,
+    FetchedMessages,
+    JusticeMessage,
+    PlanShared,
+    RiskShared,
+)
+from api.commands import start_case
+from domain.models import RecordEventInput, Released, case_id_for
+from domain.policy import Policy
+from store import intake
+from workflows.case import CaseWorkflow, ErrorType
+
+# Who the case's timeline names for what the message box brought.
+MESSAGE_BOX_ACTOR = "message_box"
+# The case answered that the event no longer applies: it was already released, or closed.
+_ALREADY = {ErrorType.EVENT_NOT_POSSIBLE, ErrorType.CASE_CLOSED}
+
+
+class IntakeReport(BaseModel):
+    handled: int = 0
+    unmatched: int = 0
+    unreadable: int = 0
+    noted: int = 0
+    already_done: int = 0
+
+    def add(self, other: IntakeReport) -> IntakeReport:
+        return IntakeReport(**{k: getattr(self, k) + getattr(other, k) for k in IntakeReport.model_fields})
+
+
+class Outcome(BaseModel):
+    outcome: str
+    case_id: str | None = None
+    reason: str | None = None
+
+
+async def _exists(handle: WorkflowHandle) -> bool:
+    try:
+        await handle.describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return True
+
+
+class IntakeActivities:
+    def __init__(self, engine: Engine, client: Client, *, policy: Policy, task_queue: str, timeout: timedelta) -> None:
+        self._engine, self._client = engine, client
+        self._policy, self._task_queue, self._timeout = policy, task_queue, timeout
+
+    @activity.defn
+    async def read_intake_cursor(self) -> str | None:
+        """How far the message box has been read."""
+        return await asyncio.to_thread(intake.cursor, self._engine)
+
+    @activity.defn
+    async def take_in_messages(self, fetched: FetchedMessages) -> IntakeReport:
+        """Act on a page of messages, keep aside what cannot be understood, then move the
+        cursor past the page. A message is recorded as done only after it was acted on,
+        and every action is idempotent: a retried page does nothing twice."""
+        ids = [m.message_id for m in fetched.messages] + [m.message_id for m in fetched.unreadable]
+        done = await asyncio.to_thread(intake.done, self._engine, ids)
+        report = IntakeReport(already_done=len(done))
+        for held in fetched.unreadable:
+            if held.message_id in done:
+                continue
+            await self._record(held, Outcome(outcome="unreadable", reason=held.reason))
+            report.unreadable += 1
+        for message in fetched.messages:
+            if message.message_id in done:
+                continue
+            activity.heartbeat(message.sequence)
+            outcome = await self._act(message)
+            await self._record(message, outcome)
+            setattr(report, outcome.outcome, getattr(report, outcome.outcome) + 1)
+        if fetched.next_cursor:
+            await asyncio.to_thread(intake.save_cursor, self._engine, fetched.next_cursor)
+        return report
+
+    async def _record(self, message: JusticeMessage | BaseModel, outcome: Outcome) -> None:
+        await asyncio.to_thread(
+            intake.record,
+            self._engine,
+            message_id=message.message_id,
+            sequence=message.sequence,
+            type=message.type,
+            sent_at=message.sent_at,
+            outcome=outcome.outcome,
+            reason=outcome.reason,
+            case_id=outcome.case_id,
+        )
+
+    async def _act(self, message: JusticeMessage) -> Outcome:
+        match message:
+            case DetentionStarted(content=notice):
+                receipt = await start_case(
+                    self._client, notice, policy=self._policy, task_queue=self._task_queue, timeout=self._timeout
+                )
+                return Outcome(outcome="handled", case_id=receipt.case_id)
+            case DetentionEnded(content=ended):
+                case_id = case_id_for(ended.detention_id)
+                event = RecordEventInput(actor=MESSAGE_BOX_ACTOR, event=Released(released_on=ended.release_date))
+                handle = self._client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+                try:
+                    await handle.execute_update(CaseWorkflow.record_event, event, rpc_timeout=self._timeout)
+                except WorkflowUpdateFailedError as err:
+                    cause = err.cause
+                    if isinstance(cause, ApplicationError) and cause.type in _ALREADY:
+                        return Outcome(outcome="handled", case_id=case_id, reason=f"no change: {cause.type}")
+                    raise
+                except RPCError as err:
+                    if err.status != RPCStatusCode.NOT_FOUND:
+                        raise
+                    if await _exists(handle):
+                        # A closed case's workflow has completed and takes no updates.
+                        return Outcome(outcome="handled", case_id=case_id, reason=f"no change: {ErrorType.CASE_CLOSED}")
+                    return Outcome(outcome="unmatched", case_id=case_id, reason="reentry has no case of this detention")
+                return Outcome(outcome="handled", case_id=case_id)
+            case PlanShared() | RiskShared():
+                # Read by the caseworker in the prison's own system for now; mayoral
+                # notices will act on risk information.
+                return Outcome(outcome="noted", case_id=case_id_for(message.content.detention_id))
+        raise AssertionError(f"a message type without an action: {message.type}")

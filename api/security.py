@@ -1,0 +1,251 @@
+"""Who may see and do what: bearer tokens, roles, municipalities and purposes.
+
+A token is a JWT from the municipality's identity provider (verified against its JWKS),
+or, on one machine, from the development key that `reentry token` signs with. Its
+claims name a user (a person, or a partner system such as the prison service), the
+roles and the municipalities granted. Every audited route declares one `Action`;
+`PERMISSIONS` says which roles may perform it, and is the matrix in the README.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.problems import Problem
+
+ALL_MUNICIPALITIES = "*"
+_MUNICIPALITY = re.compile(r"^[0-9]{4}$")
+_USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$")
+
+
+class Role(StrEnum):
+    CASEWORKER = "caseworker"
+    COORDINATOR = "coordinator"
+    MAYOR_OFFICE = "mayor_office"
+    PARTNER_SYSTEM = "partner_system"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class Action(StrEnum):
+    """What a request does with case data: the audit log's `action`."""
+
+    RECEIVE_NOTICE = "notice.receive"
+    READ_CASE = "case.read"
+    COMPLETE_TASK = "task.complete"
+    CLAIM_TASK = "task.claim"
+    ASSIGN_TASK = "task.assign"
+    RECORD_EVENT = "case.event"
+    LIST_TASKS = "tasks.list"
+    LIST_CASES = "cases.list"
+    READ_TIMELINE = "case.timeline"
+    READ_DASHBOARD = "dashboard.read"
+    READ_AUDIT = "audit.read"
+    READ_INTAKE = "intake.read"
+    ENCODE_PAYLOADS = "codec.encode"
+    DECODE_PAYLOADS = "codec.decode"
+
+
+_CASEWORK = frozenset({Role.CASEWORKER, Role.COORDINATOR})
+
+PERMISSIONS: dict[Action, frozenset[Role]] = {
+    Action.RECEIVE_NOTICE: frozenset({Role.PARTNER_SYSTEM}),
+    Action.READ_CASE: _CASEWORK | {Role.MAYOR_OFFICE},
+    Action.COMPLETE_TASK: _CASEWORK,
+    Action.CLAIM_TASK: _CASEWORK,
+    Action.ASSIGN_TASK: frozenset({Role.COORDINATOR}),
+    Action.RECORD_EVENT: _CASEWORK | {Role.PARTNER_SYSTEM},
+    Action.LIST_TASKS: _CASEWORK,
+    Action.LIST_CASES: _CASEWORK | {Role.MAYOR_OFFICE},
+    Action.READ_TIMELINE: _CASEWORK,
+    Action.READ_DASHBOARD: _CASEWORK,
+    Action.READ_AUDIT: frozenset({Role.AUDITOR}),
+    Action.READ_INTAKE: frozenset({Role.ADMIN}),
+    Action.ENCODE_PAYLOADS: frozenset({Role.ADMIN}),
+    Action.DECODE_PAYLOADS: frozenset({Role.ADMIN}),
+}
+
+# The events a partner system reports: what the prison service knows. Screening, plan,
+# consent and closure are a caseworker's.
+PARTNER_EVENTS = frozenset(
+    {"expected_release_changed", "released", "leave_granted", "transferred", "re_detained", "deceased"}
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The verified caller."""
+
+    user: str
+    roles: frozenset[Role]
+    municipalities: frozenset[str]
+
+    @property
+    def everywhere(self) -> bool:
+        return ALL_MUNICIPALITIES in self.municipalities
+
+    @property
+    def scope(self) -> list[str] | None:
+        """The municipalities to filter on; None: all of them."""
+        return None if self.everywhere else sorted(self.municipalities)
+
+    def grants(self, municipality: str) -> bool:
+        return self.everywhere or municipality in self.municipalities
+
+    def may(self, action: Action) -> bool:
+        return bool(self.roles & PERMISSIONS[action])
+
+    def sees(self, municipality: str, *, mayoral_notice: bool) -> bool:
+        """Whether a case of `municipality` is within reach: the mayor's office reaches
+        only the cases it is told of."""
+        if not self.grants(municipality):
+            return False
+        return bool(self.roles & (_CASEWORK | {Role.PARTNER_SYSTEM})) or mayoral_notice
+
+    @property
+    def casework(self) -> bool:
+        """Caseworkers and coordinators see the whole case; other roles see their part."""
+        return bool(self.roles & _CASEWORK)
+
+    @property
+    def roles_text(self) -> str:
+        return ",".join(sorted(self.roles))
+
+
+@dataclass(frozen=True)
+class ClaimNames:
+    """Where the identity provider puts the user, the roles and the municipalities.
+    A dotted name reaches into an object, as Keycloak's ``realm_access.roles``."""
+
+    user: str = "sub"
+    roles: str = "roles"
+    municipalities: str = "municipalities"
+
+
+def _claim(claims: dict[str, Any], name: str) -> Any:
+    value: Any = claims
+    for part in name.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return value.replace(",", " ").split()
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    return []
+
+
+def unauthorised(detail: str) -> Problem:
+    return Problem(401, detail, type_="urn:reentry:problem:unauthenticated", headers={"WWW-Authenticate": "Bearer"})
+
+
+class TokenVerifier:
+    """Verifies bearer tokens: signature, issuer, audience and expiry.
+
+    Keys come from the identity provider's JWKS (fetched and cached by PyJWT's
+    ``PyJWKClient``), or are one public key (the development key of one machine).
+    """
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        algorithms: list[str],
+        jwks_url: str | None = None,
+        public_key: Any = None,
+        claims: ClaimNames | None = None,
+        leeway: float = 30.0,
+    ) -> None:
+        if (jwks_url is None) == (public_key is None):
+            raise ValueError("a token verifier needs either a JWKS URL or one public key")
+        self.issuer, self.audience, self.algorithms, self.leeway = issuer, audience, algorithms, leeway
+        self.claims = claims or ClaimNames()
+        self._public_key = public_key
+        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300, timeout=10) if jwks_url else None
+
+    def _key(self, token: str) -> Any:
+        if self._jwks is None:
+            return self._public_key
+        return self._jwks.get_signing_key_from_jwt(token).key
+
+    def verify(self, token: str) -> Principal:
+        """The principal of a token, or a 401 problem that says what is wrong with it."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._key(token),
+                algorithms=self.algorithms,
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as err:
+            raise unauthorised("the token has expired") from err
+        except jwt.InvalidAudienceError as err:
+            raise unauthorised("the token is not meant for reentry (audience)") from err
+        except jwt.InvalidIssuerError as err:
+            raise unauthorised("the token is from an issuer reentry does not trust") from err
+        except jwt.PyJWKClientError as err:
+            raise unauthorised(f"the token's signing key cannot be found: {err}") from err
+        except jwt.InvalidTokenError as err:
+            raise unauthorised(f"the token is not valid: {err}") from err
+        except (TypeError, ValueError) as err:
+            # PyJWT's answer to a token whose algorithm does not fit the key.
+            raise unauthorised("the token is not valid: its algorithm does not fit the signing key") from err
+        return self.principal(claims)
+
+    def principal(self, claims: dict[str, Any]) -> Principal:
+        user = _claim(claims, self.claims.user)
+        if not isinstance(user, str) or not _USER.match(user):
+            raise unauthorised(f"the token's {self.claims.user!r} claim is not a user id reentry accepts")
+        known = set(Role)
+        roles = frozenset(Role(r) for r in _strings(_claim(claims, self.claims.roles)) if r in known)
+        if not roles:
+            raise unauthorised("the token grants no reentry role")
+        municipalities = frozenset(
+            m for m in _strings(_claim(claims, self.claims.municipalities)) if m == "*" or _MUNICIPALITY.match(m)
+        )
+        return Principal(user=user, roles=roles, municipalities=municipalities)
+
+
+_bearer = HTTPBearer(auto_error=False, description="A JWT from the identity provider, or from `reentry token`.")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def allowed(action: Action) -> Any:
+    """A dependency: the verified caller, if one of its roles may perform `action`.
+
+    The action is noted for the audit log before the token is checked, so that a
+    refusal is logged with what was attempted.
+    """
+
+    async def dependency(request: Request, credentials: Credentials) -> Principal:
+        audit = request.state.audit
+        audit.action = action
+        if credentials is None:
+            raise unauthorised("this needs a bearer token (Authorization: Bearer ...)")
+        verifier: TokenVerifier = request.app.state.verifier
+        # Verifying may fetch the JWKS (blocking I/O, when the keys changed): in a thread.
+        principal = await asyncio.to_thread(verifier.verify, credentials.credentials)
+        audit.principal = principal
+        if not principal.may(action):
+            raise Problem(
+                403,
+                f"the role(s) {principal.roles_text} may not perform {action.value}",
+                type_="urn:reentry:problem:forbidden",
+            )
+        return principal
+
+    return Depends(dependency)

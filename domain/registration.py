@@ -1,0 +1,68 @@
+"""Where the population register (BRP, basisregistratie personen) has the person, and how
+the case's check of it went.
+
+A case asks the register once, right after the day-one notice: is the person registered
+in the municipality that was notified (``registered_here``), in another one
+(``registered_elsewhere``: the case is handed over), without a known address (in the
+RNI, registratie niet-ingezetenen: ``no_known_address``), or not at all (``not_found``)?
+When the register does not answer within the policy's ``registration_check_within``, or
+refuses the request, a caseworker checks the address by hand.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel
+
+RegistrationStatus = Literal["registered_here", "registered_elsewhere", "no_known_address", "not_found"]
+
+
+class Address(BaseModel):
+    street: str
+    house_number: int | None = None
+    house_letter: str | None = None
+    house_number_addition: str | None = None
+    postcode: str | None = None
+    place: str | None = None
+
+
+class Registration(BaseModel):
+    """Where the register has the person. ``registered_elsewhere`` means a transfer task."""
+
+    status: RegistrationStatus
+    municipality: str | None = None
+    municipality_name: str | None = None
+    registered_since: date | None = None
+    address: Address | None = None
+
+
+class RegistrationFailure(StrEnum):
+    """Why the register gave no answer the case can use: a caseworker checks by hand."""
+
+    # No answer within the policy's bound: the register was down, slow or garbled throughout.
+    UNAVAILABLE = "unavailable"
+    # The register refused the request as wrong (a 4xx): asking again cannot help.
+    REQUEST_REJECTED = "request_rejected"
+
+
+class RegistrationLookup(BaseModel):
+    """The case's check of the registration: running while neither ``result`` nor ``failure`` is set."""
+
+    started_at: datetime
+    # The case waits for the register until then (the policy's ``registration_check_within``
+    # after the notice); a run continued as new waits only for what is left.
+    wait_until: datetime
+    result: Registration | None = None
+    failure: RegistrationFailure | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.result is None and self.failure is None
+
+
+# The event anchor of the task a caseworker gets when the check failed (``on_event`` in the policy).
+CHECK_FAILED_EVENT = "registration_check_failed"

@@ -1,0 +1,115 @@
+"""The intake of the justice message box, on a real dev server against the partner
+simulator: day-one notices start cases, end-of-detention notices release them, what
+cannot be understood is kept aside, and nothing counts twice."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
+from temporalio.testing import WorkflowEnvironment
+
+from activities.intake import IntakeActivities, IntakeReport
+from activities.partners import MessageBoxActivities, MessageBoxClient
+from domain.policy import load_policy
+from partners import create_partners_app
+from store import intake
+from tests.api.test_cases import local_date_now
+from tests.helpers import STAND_INS, bearer, notice
+from worker.temporal import build_worker
+from workflows.case import CaseWorkflow
+from workflows.intake import IntakeInput, MessageBoxIntakeWorkflow
+
+SIMULATOR = "http://partners.test"
+
+
+@pytest.fixture
+async def box(dev_env: WorkflowEnvironment, engine: Engine) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+    """The simulator's message box (and its sending side), and a worker that reads it."""
+    transport = httpx.ASGITransport(app=create_partners_app())
+    queue = f"intake-{uuid.uuid4()}"
+    client = dev_env.client
+    takes_in = IntakeActivities(
+        engine, client, policy=load_policy(None), task_queue=queue, timeout=timedelta(seconds=30)
+    )
+    async with (
+        MessageBoxClient.connect(f"{SIMULATOR}/messagebox", transport=transport) as reader,
+        httpx.AsyncClient(transport=transport, base_url=SIMULATOR) as sender,
+        build_worker(
+            client,
+            queue,
+            engine,
+            [MessageBoxActivities(reader).fetch_justice_messages, *STAND_INS],
+            intake=takes_in,
+        ),
+    ):
+        yield sender, queue
+
+
+async def deliver(sender: httpx.AsyncClient, type_: str, content: dict | str, id_: str | None = None) -> None:
+    body = {"type": type_, "content": content, **({"id": id_} if id_ else {})}
+    response = await sender.post("/_sim/messagebox/messages", json=body)
+    assert response.status_code in (200, 201), response.text
+
+
+async def take_in(dev_env: WorkflowEnvironment, queue: str) -> IntakeReport:
+    return await dev_env.client.execute_workflow(
+        MessageBoxIntakeWorkflow.run, IntakeInput(page_size=2), id=f"intake-{uuid.uuid4()}", task_queue=queue
+    )
+
+
+async def test_the_message_box_starts_and_releases_cases_once(dev_env, engine, box):
+    sender, queue = box
+    today = local_date_now()
+    first, second = notice(today), notice(today)
+    await deliver(sender, "detention_started", first.model_dump(mode="json"), "dji-0001")
+    await deliver(sender, "detention_started", second.model_dump(mode="json"), "dji-0002")
+    # The prison service sends the first notice again, under a new message id.
+    await deliver(sender, "detention_started", first.model_dump(mode="json"), "dji-0003")
+    await deliver(sender, "detention_started", '{"detention_id": "DJI-X", "person": ', "dji-0004")
+    released = {"detention_id": first.detention_id, "release_date": str(today), "reason": "court_order"}
+    await deliver(sender, "detention_ended", released, "dji-0005")
+    unknown = {"detention_id": "DJI-NEVER-SEEN", "release_date": str(today)}
+    await deliver(sender, "detention_ended", unknown, "dji-0006")
+
+    report = await take_in(dev_env, queue)
+    assert report == IntakeReport(handled=4, unmatched=1, unreadable=1)
+
+    state = await dev_env.client.get_workflow_handle(first.case_id).query(CaseWorkflow.state)
+    assert state.actual_release == today and state.notices_received == 2
+    assert [(h.actor, h.action) for h in state.history if h.action == "released"] == [("message_box", "released")]
+    await dev_env.client.get_workflow_handle(second.case_id).describe()
+
+    with Session(engine) as session:
+        held, _ = intake.held_page(session)
+    assert [(h.message_id, h.outcome) for h in held] == [("dji-0004", "unreadable"), ("dji-0006", "unmatched")]
+    assert "JSON" in held[0].reason and first.person.bsn not in (held[0].reason or "")
+
+    # The next run finds nothing new; a run that reads the same page again acts on nothing.
+    assert await take_in(dev_env, queue) == IntakeReport()
+    intake.save_cursor(engine, None)
+    assert await take_in(dev_env, queue) == IntakeReport(already_done=6)
+    state = await dev_env.client.get_workflow_handle(first.case_id).query(CaseWorkflow.state)
+    assert [h.action for h in state.history].count("released") == 1 and state.notices_received == 2
+
+
+async def test_operators_see_what_was_kept_aside(api, engine):
+    intake.record(
+        engine,
+        message_id="dji-0100",
+        sequence=100,
+        type="detention_started",
+        sent_at=datetime(2026, 11, 26, 8, tzinfo=UTC),
+        outcome="unreadable",
+        reason="content is not valid JSON",
+    )
+    admin = bearer("beheer", "admin")
+    held = (await api.get("/v1/intake/held", headers=admin)).json()["items"]
+    assert [(h["message_id"], h["outcome"], h["reason"]) for h in held] == [
+        ("dji-0100", "unreadable", "content is not valid JSON")
+    ]
