@@ -306,13 +306,15 @@ async def test_a_traced_case_replays_and_replay_makes_no_spans(traced_api, trace
         "_tracer-data" in e.workflow_execution_started_event_attributes.header.fields for e in history.events[:1]
     )
 
-    traced.exporter.clear()
+    # A provider of the replay's own: the live worker may still be finishing the case's
+    # activities, and their spans are no business of this claim.
+    replaying = Traced()
     replayer = Replayer(
         workflows=WORKFLOWS,
         data_converter=data_converter(TEST_KEYRING),
-        interceptors=[tracing_interceptor(traced.provider)],
+        interceptors=[tracing_interceptor(replaying.provider)],
     )
     await replayer.replay_workflow(history)
     for path in HISTORIES:
         await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()))
-    assert traced.spans == []
+    assert replaying.spans == []

@@ -385,8 +385,10 @@ async def test_a_case_continued_as_new_keeps_its_state(env, cases, task_queue):
     assert continued.task("contact_prison").status == TaskStatus.COMPLETED
     assert [h.action for h in continued.history].count("case_started") == 1
     assert continued.revision >= state.revision and continued.phase == Phase.PLANNING
-    await env.sleep(timedelta(days=15))
+    driver = CaseDriver(env, handle, state.notice, task_queue)
+    driver.notified_at = state.notified_at
+    await driver.sleep_until(today + timedelta(days=15))
     continued = await handle.query(CaseWorkflow.state)
     assert continued.task("screening").escalation_level == EscalationLevel.SUPERVISOR
-    await CaseDriver(env, handle, state.notice, task_queue).event({"type": "declined"}, actor="test")
+    await driver.event({"type": "declined"}, actor="test")
     await handle.result()
