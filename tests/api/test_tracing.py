@@ -194,6 +194,31 @@ async def test_a_day_one_notice_is_one_trace_from_the_api_to_the_projection(trac
     assert projected.attributes["temporalWorkflowID"] == case_id
 
 
+async def test_a_day_one_notice_is_one_trace_down_to_the_call_to_the_population_register(
+    traced_api, traced, traced_client
+):
+    """The case asks the register beside its own loop, after the notice is answered: the
+    call still lands in the notice's trace."""
+    traced.exporter.clear()
+    response = await traced_api.post("/v1/notifications/detention-started", json=notice_body(), headers=PRISON)
+    assert response.status_code == 201, response.text
+    await settled(traced_client, response.json()["case_id"])
+
+    server = traced.server_span("POST", "/v1/notifications/detention-started")
+    trace = traced.trace_of(server)
+    # Beside it in the trace: the case asking probation for its advice.
+    calls = [s for s in trace if s.kind == SpanKind.CLIENT and s.instrumentation_scope.name.endswith("httpx")]
+    [call] = [s for s in calls if s.attributes["http.url"].endswith("/haalcentraal/api/brp/personen")]
+    assert ancestors(call, trace) == [
+        call.name,
+        "RunActivity:check_registration",
+        "StartActivity:check_registration",
+        "StartUpdateWithStartWorkflow:CaseWorkflow",
+        "POST /v1/notifications/detention-started",
+    ]
+    assert call.attributes["http.method"] == "POST" and call.attributes["http.status_code"] == 200
+
+
 async def test_the_health_probes_are_not_traced(traced_api, traced):
     traced.exporter.clear()
     assert (await traced_api.get("/healthz")).status_code == 200
