@@ -253,27 +253,6 @@ async def test_a_task_done_on_a_running_case_is_a_trace_that_the_cases_handling_
     assert projected.context.trace_id == handled.context.trace_id
 
 
-async def test_a_registration_check_is_one_trace_down_to_the_call_to_the_population_register(traced_api, traced):
-    traced.exporter.clear()
-    response = await traced_api.post(
-        "/test/registration-checks", json={"bsn": "123456782", "municipality": "0855"}, headers=PRISON
-    )
-    assert response.status_code == 200, response.text
-
-    server = traced.server_span("POST", "/test/registration-checks")
-    trace = traced.trace_of(server)
-    [call] = [s for s in trace if s.kind == SpanKind.CLIENT and s.instrumentation_scope.name.endswith("httpx")]
-    assert ancestors(call, trace) == [
-        call.name,
-        "RunActivity:check_registration",
-        "StartActivity:check_registration",
-        "StartWorkflow:RegistrationLookup",
-        "POST /test/registration-checks",
-    ]
-    assert call.attributes["http.url"].endswith("/haalcentraal/api/brp/personen")
-    assert call.attributes["http.method"] == "POST" and call.attributes["http.status_code"] == 200
-
-
 async def test_no_span_holds_a_bsn_a_name_or_a_token(traced_api, traced, simulator, monkeypatch):
     """A whole run with a resident's BSN and name: a notice, the case read, a task done,
     a list filtered by a name in the query string, a refused body, the register asked, and
