@@ -4,12 +4,15 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
+import httpx
 import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.models import DetentionNotice
 from domain.policy import Policy
+from partners import SimClock, Simulation, SimulatorConfig, create_partners_app
+from tests.partners.simulator import FollowsTemporal
 from tests.workflows.driver import CaseDriver
 
 StartCase = Callable[..., Awaitable[CaseDriver]]
@@ -44,3 +47,15 @@ async def cases(env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[Star
             with contextlib.suppress(WorkflowUpdateFailedError):  # closed meanwhile
                 await case.event({"type": "closed", "note": "test finished"}, actor="test")
         await case.handle.result()
+
+
+@pytest.fixture
+async def simulation(env: WorkflowEnvironment) -> Simulation:
+    """The partner simulator's state, its clock at the test server's time."""
+    return Simulation(SimulatorConfig(), SimClock(await env.get_current_time(), frozen=True))
+
+
+@pytest.fixture
+def simulated(env: WorkflowEnvironment, simulation: Simulation) -> FollowsTemporal:
+    """The simulated partner systems, as a worker's partner clients reach them."""
+    return FollowsTemporal(httpx.ASGITransport(app=create_partners_app(simulation=simulation)), simulation.clock, env)

@@ -18,10 +18,9 @@ from temporalio.testing import WorkflowEnvironment
 from activities.partners import CivilAffairsActivities, CivilAffairsClient
 from domain.civil_affairs import IdFollowUpFailure
 from domain.models import BasicCondition, CaseState, TaskStatus, local_date
-from partners import SimClock, Simulation, SimulatorConfig, create_partners_app
+from partners import Simulation, SimulatorConfig
 from partners.config import FaultPlan
 from tests.helpers import advice_requested, application_in_review, application_taken, notice, registered_here
-from tests.partners.simulator import FollowsTemporal
 from tests.workflows.conftest import StartCase
 from tests.workflows.driver import CaseDriver
 from worker.settings import SIMULATOR_PATHS
@@ -33,23 +32,12 @@ READY_AFTER = SimulatorConfig().civil_affairs.document_ready_after
 
 
 @pytest.fixture
-async def simulation(env: WorkflowEnvironment) -> Simulation:
-    return Simulation(SimulatorConfig(), SimClock(await env.get_current_time(), frozen=True))
-
-
-@pytest.fixture
-def civil_affairs(env: WorkflowEnvironment, simulation: Simulation) -> FollowsTemporal:
-    """Simulated civil affairs, as the worker reaches it."""
-    return FollowsTemporal(httpx.ASGITransport(app=create_partners_app(simulation=simulation)), simulation.clock, env)
-
-
-@pytest.fixture
 async def task_queue(
-    env: WorkflowEnvironment, workflow_engine: Engine, civil_affairs: httpx.AsyncBaseTransport
+    env: WorkflowEnvironment, workflow_engine: Engine, simulated: httpx.AsyncBaseTransport
 ) -> AsyncIterator[str]:
     """A worker whose civil affairs is the simulator (the other tests stand one in)."""
     queue = f"cases-{uuid.uuid4()}"
-    async with CivilAffairsClient.connect(CIVIL_AFFAIRS_URL, timeout=1.0, transport=civil_affairs) as client:
+    async with CivilAffairsClient.connect(CIVIL_AFFAIRS_URL, timeout=1.0, transport=simulated) as client:
         activities = CivilAffairsActivities(client)
         partners = [
             registered_here,
@@ -94,7 +82,7 @@ async def finished(case: CaseDriver) -> CaseState:
     )
 
 
-async def test_the_ready_document_completes_the_task(env, cases: StartCase, simulation, civil_affairs):
+async def test_the_ready_document_completes_the_task(env, cases: StartCase, simulation, simulated):
     """Booked at the claim; a week after the appointment the document is ready, and the
     task is completed by civil affairs with the document and the day it was ready."""
     case = await claimed(cases, simulation)
@@ -123,7 +111,7 @@ async def test_the_ready_document_completes_the_task(env, cases: StartCase, simu
     await case.keep_history("id_document_ready")
 
 
-async def test_a_caseworker_who_completes_first_wins(env, cases: StartCase, simulation, civil_affairs):
+async def test_a_caseworker_who_completes_first_wins(env, cases: StartCase, simulation, simulated):
     case = await claimed(cases, simulation)
     await booked(case)
     await case.sleep_until(await case.today() + timedelta(days=2))
@@ -132,15 +120,15 @@ async def test_a_caseworker_who_completes_first_wins(env, cases: StartCase, simu
     state = await finished(case)
     ended = next(h for h in state.history if h.action == "id_follow_up_ended")
     assert ended.detail == "task completed"
-    reads = civil_affairs.requests
+    reads = simulated.requests
     await case.sleep_until(await case.today() + READY_AFTER + timedelta(days=3))
     state = await case.state()
-    assert civil_affairs.requests == reads, "no more reads"
+    assert simulated.requests == reads, "no more reads"
     task = state.task("id_document")
     assert task.completed_by == "anna" and task.outcome.document == "passport"
 
 
-async def test_civil_affairs_down_past_the_bound_becomes_a_task(env, cases: StartCase, simulation, civil_affairs):
+async def test_civil_affairs_down_past_the_bound_becomes_a_task(env, cases: StartCase, simulation, simulated):
     """Down for a week: the case goes on (updates answered), and after the bound a caseworker
     gets the task to book the appointment by hand."""
     now = await env.get_current_time()
@@ -150,7 +138,7 @@ async def test_civil_affairs_down_past_the_bound_becomes_a_task(env, cases: Star
     await case.complete("contact_prison", {"kind": "contact", "contacted_on": str(await case.today())})
     state = await case.state()
     assert state.id_document_follow_up.running and state.id_document_follow_up.appointment_id is None
-    assert civil_affairs.requests >= 2, "retried with backoff"
+    assert simulated.requests >= 2, "retried with backoff"
 
     await case.sleep_until(await case.today() + timedelta(days=2))
     state = await finished(case)

@@ -20,10 +20,9 @@ from activities.partners import IncomeActivities, IncomeClient
 from domain.income import IncomeFollowUpFailure
 from domain.models import BasicCondition, CaseState, TaskStatus
 from domain.retention import EraseOffenceInput
-from partners import SimClock, Simulation, SimulatorConfig, create_partners_app
+from partners import SimClock, Simulation, SimulatorConfig
 from partners.config import FaultPlan
 from tests.helpers import advice_requested, notice, registered_here
-from tests.partners.simulator import FollowsTemporal
 from tests.workflows.conftest import StartCase
 from tests.workflows.driver import CaseDriver
 from worker.settings import SIMULATOR_PATHS
@@ -36,23 +35,12 @@ DECISION_AFTER = SimulatorConfig().income.decision_after
 
 
 @pytest.fixture
-async def simulation(env: WorkflowEnvironment) -> Simulation:
-    return Simulation(SimulatorConfig(), SimClock(await env.get_current_time(), frozen=True))
-
-
-@pytest.fixture
-def income(env: WorkflowEnvironment, simulation: Simulation) -> FollowsTemporal:
-    """The simulated income system, as the worker reaches it."""
-    return FollowsTemporal(httpx.ASGITransport(app=create_partners_app(simulation=simulation)), simulation.clock, env)
-
-
-@pytest.fixture
 async def task_queue(
-    env: WorkflowEnvironment, workflow_engine: Engine, income: httpx.AsyncBaseTransport
+    env: WorkflowEnvironment, workflow_engine: Engine, simulated: httpx.AsyncBaseTransport
 ) -> AsyncIterator[str]:
     """A worker whose income system is the simulator (the other tests stand one in)."""
     queue = f"cases-{uuid.uuid4()}"
-    async with IncomeClient.connect(INCOME_URL, timeout=1.0, transport=income) as client:
+    async with IncomeClient.connect(INCOME_URL, timeout=1.0, transport=simulated) as client:
         activities = IncomeActivities(client)
         partners = [
             registered_here,
@@ -94,7 +82,7 @@ async def finished(case: CaseDriver) -> CaseState:
     )
 
 
-async def test_the_decision_completes_the_task(env, cases: StartCase, simulation, income):
+async def test_the_decision_completes_the_task(env, cases: StartCase, simulation, simulated):
     """Decided after six weeks: the decision task is completed by the income system, with its
     decision; the clocks stay where the caseworker's date put them."""
     case = await applied(cases, simulation)
@@ -122,7 +110,7 @@ async def test_the_decision_completes_the_task(env, cases: StartCase, simulation
     await case.keep_history("income_decided")
 
 
-async def test_a_caseworker_who_records_the_decision_first_wins(env, cases: StartCase, simulation, income):
+async def test_a_caseworker_who_records_the_decision_first_wins(env, cases: StartCase, simulation, simulated):
     case = await applied(cases, simulation)
     await submitted(case)
     await case.sleep_until(await case.today() + timedelta(weeks=2))
@@ -134,15 +122,15 @@ async def test_a_caseworker_who_records_the_decision_first_wins(env, cases: Star
     assert state.benefit_follow_up.decision is None
     ended = next(h for h in state.history if h.action == "benefit_follow_up_ended")
     assert ended.detail == "decision completed"
-    reads = income.requests
+    reads = simulated.requests
     await case.sleep_until(await case.today() + DECISION_AFTER)
     state = await case.state()
-    assert income.requests == reads, "no more reads"
+    assert simulated.requests == reads, "no more reads"
     decision = state.task("benefit_decision")
     assert decision.completed_by == "anna" and decision.outcome.decided_on == decided
 
 
-async def test_an_income_system_down_at_submission_becomes_a_task(env, cases: StartCase, simulation, income):
+async def test_an_income_system_down_at_submission_becomes_a_task(env, cases: StartCase, simulation, simulated):
     """Down for a week: the case goes on (updates answered), and after the bound a caseworker
     gets the task to check the application by hand."""
     now = await env.get_current_time()
@@ -152,7 +140,7 @@ async def test_an_income_system_down_at_submission_becomes_a_task(env, cases: St
     await case.complete("contact_prison", {"kind": "contact", "contacted_on": str(await case.today())})
     state = await case.state()
     assert state.benefit_follow_up.running and state.benefit_follow_up.application_id is None
-    assert income.requests >= 2, "retried with backoff"
+    assert simulated.requests >= 2, "retried with backoff"
 
     await case.sleep_until(await case.today() + timedelta(days=3))
     state = await finished(case)
@@ -165,7 +153,7 @@ async def test_an_income_system_down_at_submission_becomes_a_task(env, cases: St
     await case.keep_history("income_unavailable")
 
 
-async def test_an_income_system_down_while_followed_becomes_a_task(env, cases: StartCase, simulation, income):
+async def test_an_income_system_down_while_followed_becomes_a_task(env, cases: StartCase, simulation, simulated):
     case = await applied(cases, simulation)
     await submitted(case)
     now = await env.get_current_time()
@@ -258,13 +246,13 @@ async def test_a_follow_up_at_continue_as_new_goes_on_in_the_next_run(env, cases
     assert len(simulation.income.applications) == 1
 
 
-async def test_withdrawn_consent_stops_the_follow_up_and_forgets_it(env, cases: StartCase, simulation, income):
+async def test_withdrawn_consent_stops_the_follow_up_and_forgets_it(env, cases: StartCase, simulation, simulated):
     case = await applied(cases, simulation)
     await submitted(case)
     await case.sleep_until(await case.today() + timedelta(days=2))
     await case.event({"type": "consent_withdrawn", "condition": "income"}, actor="anna")
     state = await case.eventually(lambda s: s.benefit_follow_up is None)
     assert "benefit_follow_up_ended" in actions(state)
-    reads = income.requests
+    reads = simulated.requests
     await case.sleep_until(await case.today() + timedelta(weeks=1))
-    assert income.requests == reads
+    assert simulated.requests == reads

@@ -19,10 +19,9 @@ from activities.partners import ProbationActivities, ProbationClient
 from api.schemas import CaseView, MayoralCaseView
 from domain.models import CaseState, Phase, TaskStatus
 from domain.probation import ProbationAdviceFailure
-from partners import SimClock, Simulation, SimulatorConfig, create_partners_app
+from partners import Simulation, SimulatorConfig
 from partners.config import FaultPlan
 from tests.helpers import STAND_INS, advice_requested, notice
-from tests.partners.simulator import FollowsTemporal
 from tests.workflows.conftest import StartCase
 from tests.workflows.driver import CaseDriver
 from worker.settings import SIMULATOR_PATHS
@@ -34,23 +33,12 @@ PLAN = "reintegration_plan"
 
 
 @pytest.fixture
-async def simulation(env: WorkflowEnvironment) -> Simulation:
-    return Simulation(SimulatorConfig(), SimClock(await env.get_current_time(), frozen=True))
-
-
-@pytest.fixture
-def probation(env: WorkflowEnvironment, simulation: Simulation) -> FollowsTemporal:
-    """Simulated probation, as the worker reaches it."""
-    return FollowsTemporal(httpx.ASGITransport(app=create_partners_app(simulation=simulation)), simulation.clock, env)
-
-
-@pytest.fixture
 async def task_queue(
-    env: WorkflowEnvironment, workflow_engine: Engine, probation: httpx.AsyncBaseTransport
+    env: WorkflowEnvironment, workflow_engine: Engine, simulated: httpx.AsyncBaseTransport
 ) -> AsyncIterator[str]:
     """A worker whose probation is the simulator (the other tests stand one in)."""
     queue = f"cases-{uuid.uuid4()}"
-    async with ProbationClient.connect(PROBATION_URL, timeout=1.0, transport=probation) as client:
+    async with ProbationClient.connect(PROBATION_URL, timeout=1.0, transport=simulated) as client:
         partners = [a for a in STAND_INS if a is not advice_requested]
         partners.append(ProbationActivities(client).read_probation_advice)
         async with build_worker(env.client, queue, workflow_engine, partners):
@@ -76,7 +64,7 @@ async def finished(case: CaseDriver) -> CaseState:
     )
 
 
-async def test_the_issued_advice_is_recorded(env, cases: StartCase, simulation, probation):
+async def test_the_issued_advice_is_recorded(env, cases: StartCase, simulation, simulated):
     """Asked at the start of the case; three weeks later the advice is issued and the case
     records its kind, the supervision status and the special conditions (codes only). The
     plan stays the caseworker's."""
@@ -99,9 +87,9 @@ async def test_the_issued_advice_is_recorded(env, cases: StartCase, simulation, 
     assert len(received) == 1 and received[0].actor == "probation" and received[0].detail is None
     assert state.task(PLAN).status == TaskStatus.OPEN, "the plan is the caseworker's"
 
-    reads = probation.requests
+    reads = simulated.requests
     await case.sleep_until(await case.today() + timedelta(days=7))
-    assert probation.requests == reads, "no more reads"
+    assert simulated.requests == reads, "no more reads"
 
     view = CaseView.from_state(state).model_dump(mode="json")
     assert view["probation_advice"]["kind"] == advice.kind
@@ -112,7 +100,7 @@ async def test_the_issued_advice_is_recorded(env, cases: StartCase, simulation, 
     await case.keep_history("probation_advice_received")
 
 
-async def test_probation_down_past_the_bound_says_so_in_the_timeline(env, cases: StartCase, simulation, probation):
+async def test_probation_down_past_the_bound_says_so_in_the_timeline(env, cases: StartCase, simulation, simulated):
     """Down for two weeks: the case goes on (updates answered); after the bound the timeline
     says so, and no task is added: the caseworker asks probation at the plan meeting."""
     now = await env.get_current_time()
@@ -122,7 +110,7 @@ async def test_probation_down_past_the_bound_says_so_in_the_timeline(env, cases:
     await case.complete("contact_prison", {"kind": "contact", "contacted_on": str(await case.today())})
     state = await case.state()
     assert state.probation_advice.running and state.probation_advice.kind is None
-    assert probation.requests >= 2, "retried with backoff"
+    assert simulated.requests >= 2, "retried with backoff"
     tasks = {t.key for t in state.tasks}
 
     await case.sleep_until(await case.today() + timedelta(days=10))

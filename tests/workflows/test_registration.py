@@ -23,10 +23,9 @@ from domain.models import BasicCondition, ClosedReason, Phase, TaskStatus, local
 from domain.policy import load_policy
 from domain.registration import RegistrationFailure
 from domain.retention import EraseOffenceInput
-from partners import SimClock, Simulation, SimulatorConfig, create_partners_app
+from partners import Simulation
 from partners.config import FaultPlan
 from tests.helpers import advice_requested, notice
-from tests.partners.simulator import FollowsTemporal
 from tests.workflows.conftest import StartCase
 from tests.workflows.driver import CaseDriver
 from worker.settings import SIMULATOR_PATHS
@@ -39,24 +38,13 @@ BOUND = load_policy().registration_check_within
 
 
 @pytest.fixture
-async def simulation(env: WorkflowEnvironment) -> Simulation:
-    return Simulation(SimulatorConfig(), SimClock(await env.get_current_time(), frozen=True))
-
-
-@pytest.fixture
-def register(env: WorkflowEnvironment, simulation: Simulation) -> FollowsTemporal:
-    """The simulated population register, as the worker reaches it."""
-    return FollowsTemporal(httpx.ASGITransport(app=create_partners_app(simulation=simulation)), simulation.clock, env)
-
-
-@pytest.fixture
 async def task_queue(
-    env: WorkflowEnvironment, workflow_engine: Engine, register: httpx.AsyncBaseTransport
+    env: WorkflowEnvironment, workflow_engine: Engine, simulated: httpx.AsyncBaseTransport
 ) -> AsyncIterator[str]:
     """A worker whose population register is the simulator (the other tests stand one in)."""
     queue = f"cases-{uuid.uuid4()}"
     async with (
-        PopulationRegisterClient.connect(REGISTER_URL, timeout=1.0, transport=register) as client,
+        PopulationRegisterClient.connect(REGISTER_URL, timeout=1.0, transport=simulated) as client,
         build_worker(
             env.client,
             queue,
@@ -137,7 +125,7 @@ async def test_not_found_is_recorded_for_the_caseworker(env, cases: StartCase, s
     assert state.task(MANUAL) is None and state.moved_to is None
 
 
-async def test_a_register_down_longer_than_the_bound_becomes_a_task(env, cases: StartCase, simulation, register):
+async def test_a_register_down_longer_than_the_bound_becomes_a_task(env, cases: StartCase, simulation, simulated):
     """The register is down for two days: the case goes on (updates are answered), and after
     a day of retries a caseworker gets the task to check the address by hand."""
     now = await env.get_current_time()
@@ -149,7 +137,7 @@ async def test_a_register_down_longer_than_the_bound_becomes_a_task(env, cases: 
     await case.complete("contact_prison", {"kind": "contact", "contacted_on": str(await case.today())})
     state = await case.state()
     assert state.registration.running and state.phase == Phase.PLANNING
-    assert register.requests >= 2, "retried with backoff"
+    assert simulated.requests >= 2, "retried with backoff"
 
     await case.sleep_until(case.notified_at + BOUND + timedelta(hours=2))
     state = await checked(case)
