@@ -22,10 +22,11 @@ from activities.partners.message_box import (
     RiskShared,
 )
 from api.commands import start_case
+from domain.errors import ErrorType
 from domain.models import RecordEventInput, Released, case_id_for
 from domain.policy import Policy
 from store import intake
-from workflows.case import CaseWorkflow, ErrorType
+from workflows.case import CaseWorkflow
 
 # Who the case's timeline names for what the message box brought.
 MESSAGE_BOX_ACTOR = "message_box"

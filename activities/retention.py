@@ -28,6 +28,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.errors import ErrorType
 from domain.retention import (
     CaseRef,
     CaseRuns,
@@ -38,7 +39,7 @@ from domain.retention import (
     ScrubInput,
 )
 from store import retention as store
-from workflows.case import CaseWorkflow, ErrorType
+from workflows.case import CaseWorkflow
 
 
 class RetentionActivities:

@@ -15,7 +15,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from workflows.case import ErrorType
+from domain.errors import ErrorType
 
 logger = logging.getLogger("reentry.api")
 

@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.partners.probation import ProbationActivities, ProbationQuery, ProbationStatus
     from domain import civil_affairs, planning, probation
     from domain.civil_affairs import IdDocumentFollowUp, IdFollowUpFailure
+    from domain.errors import ErrorType
     from domain.income import (
         FAILURE_REASONS,
         FOLLOW_UP_FAILED_EVENT,
@@ -126,19 +127,6 @@ CIVIL_AFFAIRS_ACTOR = "civil_affairs"
 PROBATION_PATCH = "probation-advice"
 # Who the case's timeline names for what probation said.
 PROBATION_ACTOR = "probation"
-
-
-class ErrorType:
-    """Stable ``ApplicationError`` types; the API maps them to HTTP statuses."""
-
-    TASK_NOT_FOUND = "TaskNotFound"  # 404
-    CASE_CLOSED = "CaseClosed"  # 409
-    TASK_NOT_OPEN = "TaskNotOpen"  # 409
-    PREREQUISITES_OPEN = "PrerequisitesOpen"  # 409
-    TASK_ASSIGNED_TO_OTHER = "TaskAssignedToOther"  # 409
-    EVENT_NOT_POSSIBLE = "EventNotPossible"  # 409
-    INVALID_OUTCOME = "InvalidOutcome"  # 422
-    INVALID_EVENT = "InvalidEvent"  # 422
 
 
 def _reject(error_type: str, message: str) -> ApplicationError:

@@ -11,6 +11,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.commands import start_case
+from domain.errors import ErrorType
 from domain.models import (
     ClosedReason,
     CompleteTaskInput,
@@ -26,7 +27,7 @@ from tests.helpers import notice
 from tests.workflows.driver import CaseDriver
 from worker.seed import SCREENING as SCREENING_TILBURG  # scenario 1's screening
 from workflows import search_attributes as sa
-from workflows.case import CaseWorkflow, ErrorType
+from workflows.case import CaseWorkflow
 
 
 def contact(day) -> dict:
