@@ -31,8 +31,10 @@ bench-read-model: $(STAMP)
 bench-faults: $(STAMP)
 	$(VENV)/bin/python bench/faults.py --cases 500
 
-# Record the workflow histories that the replay test keeps replaying.
+# Record anew, from the current code, the histories that the replay test replays (before
+# the first release: docs/versioning.md). Releases' histories in tests/histories/*/ stay.
 histories: $(STAMP)
+	rm -f tests/histories/*.json
 	REENTRY_RECORD_HISTORIES=1 $(VENV)/bin/pytest tests/workflows -q --ignore=tests/workflows/test_replay.py
 
 clean:

@@ -338,20 +338,21 @@ class CaseState(BaseModel):
     notices_received: int = 0
     # When the notice's offence data was erased (retention); None while it is kept.
     offence_erased_at: datetime | None = None
-    # The population register's check after the notice; None when the case's policy does
-    # not check (and in cases from before the check existed).
+    # The conversations with partner systems beside the case's loop (``domain.follow_up``,
+    # ``workflows/follow_ups/``). The population register's check after the notice; None
+    # when the case's policy does not check.
     registration: RegistrationLookup | None = None
     # What a partner system said about a basic condition, apart from the screening: e.g.
     # housing, when the register knows no address. For the screening to weigh; no task.
     condition_flags: dict[BasicCondition, str] = {}
     # The follow-up of the benefit application in the income system, once the caseworker
-    # completed the application task; None before, and in cases from before it existed.
+    # completed the application task; None before, and when the policy does not follow it.
     benefit_follow_up: BenefitFollowUp | None = None
     # The follow-up of the ID document at civil affairs, once a caseworker took the ID
-    # document task on; None before, and in cases from before it existed.
+    # document task on; None before, and when the policy does not book it.
     id_document_follow_up: IdDocumentFollowUp | None = None
     # Probation's advice for the plan, asked for when the plan task was created; None
-    # before, in short stays, and in cases from before it existed.
+    # before, in short stays, and when the policy does not ask.
     probation_advice: ProbationAdvice | None = None
     # How far the SQL read model has been told: its revision and the history and
     # notifications written so far.

@@ -102,33 +102,34 @@ class EscalationLadder(PolicyModel):
     coordinator_after_due: timedelta
 
 
-class IncomeFollowUp(PolicyModel):
-    """How the case follows a benefit application in the income system."""
+class FollowUpFigures(PolicyModel):
+    """How the case follows a partner beside its own loop (see ``domain.follow_up``)."""
 
-    # The status is read once a working day at this Dutch local time (office hours).
+    # The partner is read once a working day at this Dutch local time (office hours).
     read_at: time = time(8, 0)
-    # How long submitting is retried, and how long reads may fail in a row, before a
-    # caseworker checks the application by hand.
+    # How long the first request is retried, and how long reads may fail in a row, before
+    # a person takes over.
+    unavailable_within: timedelta
+
+
+class IncomeFollowUp(FollowUpFigures):
+    """How the case submits a benefit application to the income system and follows it;
+    unavailable past the bound, a caseworker checks the application by hand."""
+
     unavailable_within: timedelta = timedelta(days=3)
 
 
-class CivilAffairsFollowUp(PolicyModel):
-    """How the case books the ID appointment at civil affairs and follows the document."""
+class CivilAffairsFollowUp(FollowUpFigures):
+    """How the case books the ID appointment at civil affairs and follows the document;
+    unavailable past the bound, a caseworker books the appointment by hand."""
 
-    # Whether the document is ready is read once a working day at this Dutch local time.
-    read_at: time = time(8, 0)
-    # How long booking is retried, and how long reads may fail in a row, before a
-    # caseworker books the appointment by hand.
     unavailable_within: timedelta = timedelta(days=2)
 
 
-class ProbationAdviceRequest(PolicyModel):
-    """How the case asks probation for its advice for the plan."""
+class ProbationAdviceRequest(FollowUpFigures):
+    """How the case asks probation for its advice for the plan; unavailable past the bound,
+    the case stops asking (the caseworker asks probation directly)."""
 
-    # Whether the advice is issued is read once a working day at this Dutch local time.
-    read_at: time = time(8, 0)
-    # How long reads may fail in a row before the case stops asking (the caseworker asks
-    # probation directly).
     unavailable_within: timedelta = timedelta(days=5)
 
 
@@ -141,18 +142,16 @@ class Policy(PolicyModel):
     tasks: list[TaskTemplate]
     # How long a new case waits for the population register to confirm where the person
     # is registered; after that (or at once, when the register refuses the request) the
-    # task on ``registration_check_failed`` opens. None: the policy does not check (every
-    # policy before this field existed, so cases pinned to one run as they always did).
+    # task on ``registration_check_failed`` opens. None: the policy does not check.
     registration_check_within: timedelta | None = None
     # Submit the benefit application to the income system and follow it until decided.
-    # None: the caseworker does both by hand (every policy before this field existed).
+    # None: the caseworker does both by hand.
     income_follow_up: IncomeFollowUp | None = None
     # Book the ID appointment at civil affairs when a caseworker takes the ID document task
-    # on, and follow it until the document is ready. None: the caseworker does both by hand
-    # (every policy before this field existed).
+    # on, and follow it until the document is ready. None: the caseworker does both by hand.
     civil_affairs_follow_up: CivilAffairsFollowUp | None = None
     # Ask probation for its advice when the plan task is created, and record it once
-    # issued. None: the caseworker asks by hand (every policy before this field existed).
+    # issued. None: the caseworker asks by hand.
     probation_advice: ProbationAdviceRequest | None = None
 
     @model_validator(mode="after")
@@ -174,24 +173,21 @@ class Policy(PolicyModel):
                     "a policy that checks the registration needs a task on_event registration_check_failed:"
                     " without it nobody would check the address when the register does not answer"
                 )
-        if self.income_follow_up is not None:
-            if self.income_follow_up.unavailable_within <= timedelta(0):
-                raise ValueError("income_follow_up.unavailable_within must be positive")
-            if not any(t.on_event == "benefit_follow_up_failed" for t in self.tasks):
-                raise ValueError(
-                    "a policy that follows benefit applications needs a task on_event benefit_follow_up_failed:"
-                    " without it nobody would check an application the income system did not take"
-                )
-        if self.civil_affairs_follow_up is not None:
-            if self.civil_affairs_follow_up.unavailable_within <= timedelta(0):
-                raise ValueError("civil_affairs_follow_up.unavailable_within must be positive")
-            if not any(t.on_event == "id_appointment_follow_up_failed" for t in self.tasks):
-                raise ValueError(
-                    "a policy that books ID appointments needs a task on_event id_appointment_follow_up_failed:"
-                    " without it nobody would book an appointment civil affairs did not make"
-                )
-        if self.probation_advice is not None and self.probation_advice.unavailable_within <= timedelta(0):
-            raise ValueError("probation_advice.unavailable_within must be positive")
+        for name in ("income_follow_up", "civil_affairs_follow_up", "probation_advice"):
+            figures: FollowUpFigures | None = getattr(self, name)
+            if figures is not None and figures.unavailable_within <= timedelta(0):
+                raise ValueError(f"{name}.unavailable_within must be positive")
+        events = {t.on_event for t in self.tasks}
+        if self.income_follow_up is not None and "benefit_follow_up_failed" not in events:
+            raise ValueError(
+                "a policy that follows benefit applications needs a task on_event benefit_follow_up_failed:"
+                " without it nobody would check an application the income system did not take"
+            )
+        if self.civil_affairs_follow_up is not None and "id_appointment_follow_up_failed" not in events:
+            raise ValueError(
+                "a policy that books ID appointments needs a task on_event id_appointment_follow_up_failed:"
+                " without it nobody would book an appointment civil affairs did not make"
+            )
         return self
 
     def template(self, key: str) -> TaskTemplate | None:

@@ -13,11 +13,12 @@ probation for the plan anyway and can ask for the advice there.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from enum import StrEnum
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel
+
+from domain.follow_up import FollowUpFailure, FollowUpProgress
 
 AdviceKind = Literal["supervision", "programme", "none"]
 SupervisionStatus = Literal["none", "planned", "active", "ended"]
@@ -30,42 +31,23 @@ ADVICE_KINDS: dict[str, AdviceKind] = {
 }
 
 
-class ProbationAdviceFailure(StrEnum):
-    """Why the case stopped asking probation: the caseworker asks at the plan meeting."""
-
-    # Probation did not answer for longer than the policy's bound.
-    UNAVAILABLE = "unavailable"
-    # Probation refused the request (a 4xx): asking again cannot help.
-    REJECTED = "rejected"
-
-
 FAILURE_REASONS = {
-    ProbationAdviceFailure.UNAVAILABLE: "probation unavailable: ask probation for the advice directly",
-    ProbationAdviceFailure.REJECTED: "probation refused the request: ask probation for the advice directly",
+    FollowUpFailure.READ_UNAVAILABLE: "probation unavailable: ask probation for the advice directly",
+    FollowUpFailure.READ_REJECTED: "probation refused the request: ask probation for the advice directly",
 }
 
 
-class ProbationAdvice(BaseModel):
-    """Probation's advice for the plan: asked for while ``finished_at`` is not set."""
+class ProbationAdvice(FollowUpProgress):
+    """Probation's advice for the plan; probation is only read, there is no first request."""
 
     # The plan task it is asked for.
     task: str
-    started_at: datetime
     requested_on: date | None = None
-    next_read_at: datetime | None = None
-    # The first failed read since the last good one: the bound counts from it.
-    unavailable_since: datetime | None = None
     issued_on: date | None = None
     kind: AdviceKind | None = None
     supervision: SupervisionStatus | None = None
     # Codes such as ``reporting_obligation`` or ``area_ban``: never free text.
     special_conditions: list[str] = []
-    failure: ProbationAdviceFailure | None = None
-    finished_at: datetime | None = None
-
-    @property
-    def running(self) -> bool:
-        return self.finished_at is None
 
 
 class ProbationAdviceView(BaseModel):
@@ -76,4 +58,4 @@ class ProbationAdviceView(BaseModel):
     kind: AdviceKind | None = None
     supervision: SupervisionStatus | None = None
     special_conditions: list[str] = []
-    failure: ProbationAdviceFailure | None = None
+    failure: FollowUpFailure | None = None

@@ -11,11 +11,12 @@ refuses the request, a caseworker checks the address by hand.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from enum import StrEnum
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel
+
+from domain.follow_up import FollowUpFailure, FollowUpProgress
 
 RegistrationStatus = Literal["registered_here", "registered_elsewhere", "no_known_address", "not_found"]
 
@@ -39,29 +40,17 @@ class Registration(BaseModel):
     address: Address | None = None
 
 
-class RegistrationFailure(StrEnum):
-    """Why the register gave no answer the case can use: a caseworker checks by hand."""
-
-    # No answer within the policy's bound: the register was down, slow or garbled throughout.
-    UNAVAILABLE = "unavailable"
-    # The register refused the request as wrong (a 4xx): asking again cannot help.
-    REQUEST_REJECTED = "request_rejected"
+FAILURE_REASONS = {
+    FollowUpFailure.REQUEST_UNAVAILABLE: "population register unavailable: check the address by hand",
+    FollowUpFailure.REQUEST_REJECTED: "the population register refused the request: check the address by hand",
+}
 
 
-class RegistrationLookup(BaseModel):
-    """The case's check of the registration: running while neither ``result`` nor ``failure`` is set."""
+class RegistrationLookup(FollowUpProgress):
+    """The case's check of the registration: one request, retried until ``ask_until`` (the
+    policy's ``registration_check_within`` after the notice); the register is not read again."""
 
-    started_at: datetime
-    # The case waits for the register until then (the policy's ``registration_check_within``
-    # after the notice); a run continued as new waits only for what is left.
-    wait_until: datetime
     result: Registration | None = None
-    failure: RegistrationFailure | None = None
-    finished_at: datetime | None = None
-
-    @property
-    def running(self) -> bool:
-        return self.result is None and self.failure is None
 
 
 # The event anchor of the task a caseworker gets when the check failed (``on_event`` in the policy).

@@ -4,7 +4,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from domain.income import next_working_day_at
+from domain.follow_up import next_working_day_at
 from domain.models import LOCAL_TIME
 from domain.policy import DEFAULT_POLICY_PATH, load_policy, parse_policy
 

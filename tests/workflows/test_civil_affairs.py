@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from activities.partners import CivilAffairsActivities, CivilAffairsClient
-from domain.civil_affairs import IdFollowUpFailure
+from domain.follow_up import FollowUpFailure
 from domain.models import BasicCondition, CaseState, TaskStatus, local_date
 from partners import Simulation, SimulatorConfig
 from partners.config import FaultPlan
@@ -142,7 +142,7 @@ async def test_civil_affairs_down_past_the_bound_becomes_a_task(env, cases: Star
 
     await case.sleep_until(await case.today() + timedelta(days=2))
     state = await finished(case)
-    assert state.id_document_follow_up.failure == IdFollowUpFailure.BOOKING_UNAVAILABLE
+    assert state.id_document_follow_up.failure == FollowUpFailure.REQUEST_UNAVAILABLE
     failed = next(h for h in state.history if h.action == "id_appointment_follow_up_failed")
     assert failed.detail == "civil affairs unavailable: book the ID appointment by hand"
     assert state.task(MANUAL).status == TaskStatus.OPEN

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 import httpx
@@ -17,8 +17,8 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from activities.partners import IncomeActivities, IncomeClient
-from domain.income import IncomeFollowUpFailure
-from domain.models import BasicCondition, CaseState, TaskStatus
+from domain.follow_up import FollowUpFailure, next_working_day_at
+from domain.models import LOCAL_TIME, BasicCondition, CaseState, TaskStatus
 from domain.retention import EraseOffenceInput
 from partners import SimClock, Simulation, SimulatorConfig
 from partners.config import FaultPlan
@@ -32,6 +32,7 @@ from workflows.case import CaseWorkflow
 INCOME_URL = f"http://partners.test{SIMULATOR_PATHS['income']}"
 MANUAL = "check_benefit_application"
 DECISION_AFTER = SimulatorConfig().income.decision_after
+IN_REVIEW_AFTER = SimulatorConfig().income.in_review_after
 
 
 @pytest.fixture
@@ -93,7 +94,9 @@ async def test_the_decision_completes_the_task(env, cases: StartCase, simulation
     assert application.id == follow.application_id and application.municipality == "0855"
     due = state.task("benefit_decision").due
 
-    await case.sleep_until(await case.today() + timedelta(days=3))
+    # The first working-day read after the application went into review says so.
+    in_review = state.benefit_follow_up.started_at + IN_REVIEW_AFTER
+    await case.sleep_until(next_working_day_at(in_review, time(8, 0), LOCAL_TIME) + timedelta(hours=1))
     assert (await case.state()).benefit_follow_up.status == "in_review"
     await case.sleep_until(await case.today() + DECISION_AFTER + timedelta(days=3))
     state = await finished(case)
@@ -144,7 +147,7 @@ async def test_an_income_system_down_at_submission_becomes_a_task(env, cases: St
 
     await case.sleep_until(await case.today() + timedelta(days=3))
     state = await finished(case)
-    assert state.benefit_follow_up.failure == IncomeFollowUpFailure.SUBMISSION_UNAVAILABLE
+    assert state.benefit_follow_up.failure == FollowUpFailure.REQUEST_UNAVAILABLE
     failed = next(h for h in state.history if h.action == "benefit_follow_up_failed")
     assert failed.detail == "income system unavailable: submit the application by hand"
     assert state.task(MANUAL).status == TaskStatus.OPEN
@@ -160,7 +163,7 @@ async def test_an_income_system_down_while_followed_becomes_a_task(env, cases: S
     set_faults(simulation, outages=[{"start": now + timedelta(days=2), "end": now + timedelta(days=12)}])
     await case.sleep_until(await case.today() + timedelta(days=10))
     state = await finished(case)
-    assert state.benefit_follow_up.failure == IncomeFollowUpFailure.STATUS_UNAVAILABLE
+    assert state.benefit_follow_up.failure == FollowUpFailure.READ_UNAVAILABLE
     failed = next(h for h in state.history if h.action == "benefit_follow_up_failed")
     assert failed.detail == "income system unavailable: follow the decision by hand"
     assert state.task(MANUAL).status == TaskStatus.OPEN
@@ -190,7 +193,7 @@ async def test_a_refused_submission_becomes_a_task_without_retries(env, cases: S
 
             case = await applied(start, simulation)
             state = await finished(case)
-            assert state.benefit_follow_up.failure == IncomeFollowUpFailure.SUBMISSION_REJECTED
+            assert state.benefit_follow_up.failure == FollowUpFailure.REQUEST_REJECTED
             assert len(asked) == 1
             assert state.task(MANUAL).status == TaskStatus.OPEN
             await case.event({"type": "closed", "note": "test finished"}, actor="test")

@@ -15,11 +15,11 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.notifications import NotificationActivities
+from activities.partners.options import NOTIFICATION_DELIVERY
 from domain.models import Notification, TaskStatus, local_date
 from tests.helpers import advice_requested, notice, registered_here
 from tests.workflows.driver import CaseDriver
 from worker.temporal import build_worker
-from workflows.case import DELIVERY_WITHIN
 
 
 class MailServerDown(NotificationActivities):
@@ -53,7 +53,7 @@ async def test_a_reminder_that_cannot_be_delivered_holds_nothing_up_and_is_recor
         assert claimed.assignee == "anna"
         assert notifications.attempts >= 1
 
-        await env.sleep(DELIVERY_WITHIN + timedelta(hours=1))
+        await env.sleep(NOTIFICATION_DELIVERY.schedule_to_close_timeout + timedelta(hours=1))
         state = await case.eventually(lambda s: any(h.action == "reminder_not_delivered" for h in s.history))
         assert [n.task_key for n in state.notifications] == []
         assert state.task("contact_prison").status == TaskStatus.OPEN

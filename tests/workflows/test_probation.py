@@ -17,8 +17,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.partners import ProbationActivities, ProbationClient
 from api.schemas import CaseView, MayoralCaseView
+from domain.follow_up import FollowUpFailure
 from domain.models import CaseState, Phase, TaskStatus
-from domain.probation import ProbationAdviceFailure
 from partners import Simulation, SimulatorConfig
 from partners.config import FaultPlan
 from tests.helpers import STAND_INS, advice_requested, notice
@@ -115,7 +115,7 @@ async def test_probation_down_past_the_bound_says_so_in_the_timeline(env, cases:
 
     await case.sleep_until(await case.today() + timedelta(days=10))
     state = await finished(case)
-    assert state.probation_advice.failure == ProbationAdviceFailure.UNAVAILABLE
+    assert state.probation_advice.failure == FollowUpFailure.READ_UNAVAILABLE
     assert state.probation_advice.kind is None
     failed = next(h for h in state.history if h.action == "probation_advice_failed")
     assert failed.detail == "probation unavailable: ask probation for the advice directly"

@@ -19,9 +19,9 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from activities.partners import PopulationRegisterActivities, PopulationRegisterClient
+from domain.follow_up import FollowUpFailure
 from domain.models import BasicCondition, ClosedReason, Phase, TaskStatus, local_date
 from domain.policy import load_policy
-from domain.registration import RegistrationFailure
 from domain.retention import EraseOffenceInput
 from partners import Simulation
 from partners.config import FaultPlan
@@ -141,7 +141,7 @@ async def test_a_register_down_longer_than_the_bound_becomes_a_task(env, cases: 
 
     await case.sleep_until(case.notified_at + BOUND + timedelta(hours=2))
     state = await checked(case)
-    assert state.registration.failure == RegistrationFailure.UNAVAILABLE
+    assert state.registration.failure == FollowUpFailure.REQUEST_UNAVAILABLE
     failed = next(h for h in state.history if h.action == "registration_check_failed")
     assert failed.detail == "population register unavailable: check the address by hand"
     task = state.task(MANUAL)
@@ -177,7 +177,7 @@ async def test_a_rejected_request_becomes_a_task_without_retries(env, cases: Sta
     ):
         case = await CaseDriver.start(env, queue, notice(local_date(await env.get_current_time())))
         state = await checked(case)
-        assert state.registration.failure == RegistrationFailure.REQUEST_REJECTED
+        assert state.registration.failure == FollowUpFailure.REQUEST_REJECTED
         assert len(asked) == 1
         failed = next(h for h in state.history if h.action == "registration_check_failed")
         assert "refused" in failed.detail
@@ -243,7 +243,7 @@ async def test_a_check_running_at_continue_as_new_goes_on_in_the_next_run(env, c
     state = await checked(case)
     assert state.registration.result.status == "registered_here"
     assert state.registration.started_at == first.registration.started_at
-    assert state.registration.wait_until == first.registration.started_at + BOUND
+    assert state.registration.ask_until == first.registration.started_at + BOUND
     assert state.task(MANUAL) is None
 
 

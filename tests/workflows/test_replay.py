@@ -1,16 +1,19 @@
-"""Histories recorded from the scenarios replay against today's workflow code.
+"""Recorded histories replay against today's workflow code.
 
-A change that would break a running case (a command added, removed or reordered for
-the same history) fails here. Record new histories with `make histories` after a
-deliberate, versioned change (`workflow.patched`), and keep the old ones.
+``tests/histories/*.json`` are recorded from the current code by ``make histories``: one
+per scenario and partner path, named where the test that drives it calls
+``keep_history``. Before the first release, a change that alters a history re-records
+them all in the same commit. From the first release on, each release's histories are
+kept in ``tests/histories/<release>/`` and replay here until the patches that protect
+them are retired: a change that breaks one of those needs a ``workflow.patched`` gate,
+never a new recording (docs/versioning.md).
 
-They replay through the product's data converter, encryption included: histories
-recorded before payloads were encrypted pass through it unchanged, later ones are
-encrypted with the tests' key.
+They replay through the product's data converter, encryption included, with the tests' key.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,11 +26,21 @@ from tests.helpers import TEST_KEYRING, notice
 from worker.codec import Keyring, new_key_line
 from worker.temporal import WORKFLOWS, data_converter
 
-HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
+FOLDER = Path(__file__).parent.parent / "histories"
+HISTORIES = sorted(FOLDER.rglob("*.json"))
 
 
-def test_histories_are_kept():
-    assert len(HISTORIES) >= 6, "record them with `make histories`"
+def test_every_recorded_course_has_a_history_and_no_history_is_stale():
+    """What ``make histories`` records is what the tests name: nothing missing, nothing left over."""
+    named = {
+        name
+        for source in Path(__file__).parent.glob("*.py")
+        for name in re.findall(r'(?:keep_history\(|keep=)"([a-z_]+)"', source.read_text())
+    }
+    recorded = {path.stem for path in FOLDER.glob("*.json")}
+    assert len(named) >= 15
+    assert named - recorded == set(), "record them with `make histories`"
+    assert recorded - named == set(), "no test records these any more: `make histories` removes them"
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])

@@ -290,6 +290,7 @@ async def test_declines_support(env, cases):
             CaseWorkflow.complete_task, CompleteTaskInput(task_key="contact_prison", actor="anna")
         )
     assert err.value.status == RPCStatusCode.NOT_FOUND
+    await case.keep_history("declines_support")
 
 
 async def test_consent_withdrawn(env, cases):
