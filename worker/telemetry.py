@@ -12,9 +12,9 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 from temporalio.runtime import Runtime
 
-from worker.metrics import MetricsEndpoint, TemporalSdkMetrics
-from worker.settings import Settings
-from worker.tracing import tracer_provider
+from core.metrics import MetricsEndpoint, TemporalSdkMetrics
+from core.settings import Settings
+from core.tracing import tracer_provider
 
 
 @dataclass(frozen=True)
