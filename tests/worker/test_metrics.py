@@ -14,7 +14,7 @@ from temporalio.runtime import BUFFERED_METRIC_KIND_COUNTER, BUFFERED_METRIC_KIN
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities import NotificationActivities
-from api.commands import start_case
+from core.commands import start_case
 from core.metrics import MetricsEndpoint, TemporalSdkMetrics
 from core.settings import Settings
 from core.temporal import connect

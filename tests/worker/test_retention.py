@@ -27,7 +27,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from api.commands import start_case
+from core.commands import start_case
 from core.settings import Settings
 from core.temporal import data_converter
 from domain.models import RecordEventInput, local_date
