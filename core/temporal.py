@@ -2,9 +2,8 @@
 line, the tests and the benchmarks.
 
 The client made here carries the product's data converter (pydantic, then encrypted),
-and, when given, the tracing interceptor and the runtime that collects the SDK's metrics.
-The worker (``worker.temporal.build_worker``) is made from such a client and inherits all
-three.
+and, when given, the tracing interceptor and the runtime that collects the SDK's metrics;
+a worker made from such a client inherits all three.
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
 """A process's tracing and metrics, as configured: what ``reentry up``, ``api`` and
-``worker`` start first and stop last."""
+``worker`` start first and stop last.
+
+Made of ``core.tracing`` and ``core.metrics``, and kept here, where the processes are
+wired, because an API's endpoint also carries the read model's figures (``api.metrics``).
+"""
 
 from __future__ import annotations
 
