@@ -21,7 +21,7 @@ from activities.partners.message_box import (
     PlanShared,
     RiskShared,
 )
-from api.commands import start_case
+from core.commands import start_case
 from domain.errors import ErrorType
 from domain.models import RecordEventInput, Released, case_id_for
 from domain.policy import Policy

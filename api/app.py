@@ -15,9 +15,9 @@ from temporalio.client import Client
 from api import middleware, problems
 from api.routes import audit, cases, codec, health, intake, notifications, worklists
 from api.tokens import verifier_for
+from core.settings import Settings
+from core.temporal import connect
 from store.db import make_engine
-from worker.settings import Settings
-from worker.temporal import connect
 
 
 def create_app(
@@ -29,7 +29,7 @@ def create_app(
 ) -> FastAPI:
     """The API. The lifespan owns one Temporal client and one database engine per process
     (given, or made from the settings). With ``tracer_provider`` every request is traced
-    (``worker.tracing``); give the same provider to the Temporal client's interceptor."""
+    (``core.tracing``); give the same provider to the Temporal client's interceptor."""
     settings = settings or Settings()
     # Made now, so that an API with nothing to verify tokens with refuses to start.
     verifier = verifier_for(settings)
@@ -75,7 +75,7 @@ def create_app(
 def _trace(app: FastAPI, tracer_provider: TracerProvider) -> None:
     """A server span per request (method, route, path, status), outermost, so that the
     Temporal client's spans are its children. No headers and no bodies are recorded,
-    whatever OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_* says: ``worker.tracing`` removes
+    whatever OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_* says: ``core.tracing`` removes
     them. The health probes are not traced."""
     FastAPIInstrumentor.instrument_app(
         app,

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from api.security import ClaimNames, Role, TokenVerifier
-from worker.settings import Settings
+from core.settings import Settings
 
 DEVELOPMENT_ALGORITHM = "ES256"
 

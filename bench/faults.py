@@ -77,17 +77,18 @@ from activities.partners import (
     ProbationClient,
 )
 from bench.arguments import positive
+from core.settings import SIMULATOR_PATHS, sqlite_url
+from core.temporal import data_converter, register_search_attributes
 from domain.models import CaseState, ClosedReason, DetentionNotice, local_date
 from domain.policy import load_policy
 from partners import FaultPlan, SimClock, Simulation, SimulatorConfig, create_partners_app
 from partners.people import NORTH_BRABANT, RNI, made_up_bsns
-from store.db import make_engine, sqlite_url, upgrade
+from store.db import make_engine, upgrade
 from store.tables import CaseRow, IntakeMessageRow, TaskRow
 from tests.helpers import TEST_KEYRING
 from tests.partners.simulator import FollowsTemporal
 from tests.workflows.driver import CaseDriver
-from worker.settings import SIMULATOR_PATHS
-from worker.temporal import build_worker, data_converter, register_search_attributes
+from worker.temporal import build_worker
 from workflows.case import CaseWorkflow
 from workflows.intake import IntakeInput, MessageBoxIntakeWorkflow
 

@@ -69,13 +69,14 @@ from temporalio.worker import Worker
 
 from api.app import create_app
 from bench.arguments import positive
+from core.codec import Keyring, new_key_line
+from core.settings import Settings, sqlite_url
+from core.temporal import data_converter, tracing_interceptor
+from core.tracing import tracer_provider
 from domain.models import local_date
-from store.db import make_engine, sqlite_url, upgrade
+from store.db import make_engine, upgrade
 from tests.helpers import TRUST_TEST_KEY, advice_requested, bearer, notice, registered_here
-from worker.codec import Keyring, new_key_line
-from worker.settings import Settings
-from worker.temporal import build_worker, data_converter, tracing_interceptor
-from worker.tracing import tracer_provider
+from worker.temporal import build_worker
 from workflows import search_attributes
 
 WARMUP = 5

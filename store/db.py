@@ -21,10 +21,6 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def sqlite_url(data_dir: Path) -> str:
-    return f"sqlite:///{(data_dir / 'reentry.db').resolve()}"
-
-
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):

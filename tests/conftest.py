@@ -14,9 +14,10 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 import store.tables  # noqa: F401  (registers the tables)
+from core.temporal import data_converter, register_search_attributes
 from store.db import make_engine, normalise_url, upgrade
 from tests.helpers import STAND_INS, TEST_KEYRING
-from worker.temporal import build_worker, data_converter, register_search_attributes
+from worker.temporal import build_worker
 
 BIN = Path(sys.prefix) / "bin"
 

@@ -18,9 +18,9 @@ from activities.partners.income import BenefitApplication, BenefitApplicationQue
 from activities.partners.population_register import RegistrationCheck
 from activities.partners.probation import ProbationAdvice, ProbationQuery, ProbationStatus, Supervision
 from api.tokens import create_development_key, issue_token
+from core.codec import Keyring
 from domain.models import DetentionNotice, Person
 from domain.registration import Registration
-from worker.codec import Keyring
 from workflows.case import CaseWorkflow
 
 # The tests' payload encryption key. Fixed, so that histories recorded with it

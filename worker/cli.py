@@ -22,10 +22,10 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from api.security import Role
+from core.codec import KeyringError, create_key_file, new_key_id, new_key_line
+from core.settings import Settings
 from domain.policy import DEFAULT_POLICY_PATH, parse_policy
 from store.db import make_engine, upgrade
-from worker.codec import KeyringError, create_key_file, new_key_id, new_key_line
-from worker.settings import Settings
 
 logger = logging.getLogger("reentry")
 
@@ -126,9 +126,9 @@ def _simulator_banner(settings: Settings) -> str:
 async def _prepare_namespace(client: Client, settings: Settings) -> None:
     """What every worker makes sure of when it starts: the search attributes and the
     schedules of the retention pass and the message box intake."""
+    from core.temporal import register_search_attributes
     from worker.intake import ensure_intake_schedule
     from worker.retention import ensure_retention_schedule
-    from worker.temporal import register_search_attributes
 
     await register_search_attributes(client, settings.temporal_namespace)
     await ensure_retention_schedule(client, settings)
@@ -160,9 +160,9 @@ async def _case_worker(
 
 
 async def _up(settings: Settings) -> None:
+    from core.temporal import connect
     from infra.embedded import EmbeddedTemporal
     from worker.telemetry import telemetry
-    from worker.temporal import connect
 
     embedded = None
     if settings.temporal_address is None:
@@ -231,8 +231,8 @@ async def _up(settings: Settings) -> None:
 
 
 async def _worker(settings: Settings) -> None:
+    from core.temporal import connect
     from worker.telemetry import telemetry
-    from worker.temporal import connect
 
     keyring = settings.keyring()
     with telemetry(settings, service="reentry-worker") as observed:
@@ -254,8 +254,8 @@ async def _worker(settings: Settings) -> None:
 
 
 async def _api(settings: Settings) -> None:
+    from core.temporal import connect
     from worker.telemetry import telemetry
-    from worker.temporal import connect
 
     keyring = settings.keyring()
     engine = make_engine(settings.database)
@@ -286,8 +286,8 @@ async def _partners(settings: Settings, config_file: Path | None) -> None:
 
 
 async def _rebuild(settings: Settings) -> None:
+    from core.temporal import connect
     from worker.rebuild import rebuild_projection
-    from worker.temporal import connect
 
     keyring = settings.keyring()
     upgrade(settings.database)
@@ -301,9 +301,9 @@ async def _rebuild(settings: Settings) -> None:
 
 
 async def _retention(settings: Settings) -> None:
+    from core.temporal import connect
     from domain.models import LOCAL_TIME
     from worker.retention import run_retention_now
-    from worker.temporal import connect
 
     client = await connect(settings.address, settings.temporal_namespace, keyring=settings.keyring())
     report = await run_retention_now(client, settings)

@@ -20,7 +20,7 @@ from temporalio.client import (
 )
 
 from activities.intake import IntakeActivities
-from worker.settings import Settings
+from core.settings import Settings
 from workflows.intake import IntakeInput, MessageBoxIntakeWorkflow
 
 SCHEDULE_ID = "reentry-message-box-intake"

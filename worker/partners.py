@@ -23,7 +23,7 @@ from activities.partners import (
     ProbationActivities,
     ProbationClient,
 )
-from worker.settings import Settings
+from core.settings import Settings
 
 
 class PartnerActivities(list[Callable[..., Any]]):

@@ -20,8 +20,8 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
+from core.settings import Settings
 from domain.retention import RetentionReport
-from worker.settings import Settings
 from workflows.retention import RetentionWorkflow
 
 SCHEDULE_ID = "reentry-retention"

@@ -1,5 +1,9 @@
 """A process's tracing and metrics, as configured: what ``reentry up``, ``api`` and
-``worker`` start first and stop last."""
+``worker`` start first and stop last.
+
+Made of ``core.tracing`` and ``core.metrics``, and kept here, where the processes are
+wired, because an API's endpoint also carries the read model's figures (``api.metrics``).
+"""
 
 from __future__ import annotations
 
@@ -12,9 +16,9 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 from temporalio.runtime import Runtime
 
-from worker.metrics import MetricsEndpoint, TemporalSdkMetrics
-from worker.settings import Settings
-from worker.tracing import tracer_provider
+from core.metrics import MetricsEndpoint, TemporalSdkMetrics
+from core.settings import Settings
+from core.tracing import tracer_provider
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from temporalio.converter import PayloadCodec
 
 from api.problems import PROBLEM_RESPONSES, Problem
 from api.security import Action, Principal, allowed
-from worker.codec import DecryptionError
+from core.codec import DecryptionError
 
 PREFIX = "/codec"
 

@@ -5,11 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response, status
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 
-from api.commands import start_case
 from api.deps import PolicyDep, TaskQueueDep, TemporalDep, UpdateTimeoutDep
 from api.problems import PROBLEM_RESPONSES, Problem, not_answered
 from api.schemas import NoticeBody
 from api.security import Action, Principal, allowed
+from core.commands import start_case
 from domain.models import NoticeReceipt
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"], responses=PROBLEM_RESPONSES)

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from activities.partners.http import PartnerClient
+from core.settings import SIMULATOR_PATHS
 from tests.partners import simulator
-from worker.settings import SIMULATOR_PATHS
 
 # The simulator's fixtures, shared with tests/partners.
 clock, simulation, transport, sim = simulator.clock, simulator.simulation, simulator.transport, simulator.sim

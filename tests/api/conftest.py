@@ -11,9 +11,10 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from core.settings import Settings
+from core.temporal import data_converter
 from tests.helpers import CAROLINE, STAND_INS, TEST_KEYRING, TRUST_TEST_KEY
-from worker.settings import Settings
-from worker.temporal import build_worker, data_converter
+from worker.temporal import build_worker
 from workflows import search_attributes
 
 BIN = Path(sys.prefix) / "bin"

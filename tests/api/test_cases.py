@@ -201,7 +201,7 @@ async def test_health(api):
 
 async def test_an_unexpected_error_is_a_problem_too(dev_env, engine):
     from api.app import create_app
-    from worker.settings import Settings
+    from core.settings import Settings
 
     app = create_app(settings=Settings(**TRUST_TEST_KEY), temporal_client=dev_env.client, engine=engine)
 

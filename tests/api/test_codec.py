@@ -12,9 +12,9 @@ from temporalio.api.history.v1 import History
 from temporalio.client import Client
 from temporalio.converter import DataConverter
 
+from core.codec import EncryptionCodec, Keyring, new_key_line
 from tests.api.test_cases import is_problem, local_date_now, notice_body
 from tests.helpers import CAROLINE, PRISON, bearer, next_bsn
-from worker.codec import EncryptionCodec, Keyring, new_key_line
 
 # The codec does not depend on the read model: one database is enough.
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

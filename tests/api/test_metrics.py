@@ -13,12 +13,12 @@ from sqlalchemy import Engine, create_engine
 from sqlmodel import Session
 
 from api.metrics import ReadModelMetrics
+from core.metrics import MetricsEndpoint
 from domain.projection import CaseProjection, TaskSnapshot
 from store import queries
 from store.projection import write_projection
 from tests.api.test_worklists import start
 from tests.helpers import CAROLINE
-from worker.metrics import MetricsEndpoint
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 

@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from core.settings import Settings
 from tests.helpers import STAND_INS, TRUST_TEST_KEY, bearer
-from worker.settings import Settings
 from worker.temporal import build_worker
 
 BIN = Path(sys.prefix) / "bin"

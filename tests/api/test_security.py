@@ -22,9 +22,9 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from api.security import PERMISSIONS
 from api.tokens import NoTrustedKeys
+from core.settings import Settings
 from tests.api.test_cases import is_problem, local_date_now, notice_body
 from tests.helpers import CAROLINE, PRISON, STAND_INS, TRUST_TEST_KEY, bearer
-from worker.settings import Settings
 from worker.temporal import build_worker
 
 README = Path(__file__).parents[2] / "README.md"

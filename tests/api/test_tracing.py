@@ -33,13 +33,14 @@ from temporalio.worker import Replayer, Worker
 
 from activities.partners.population_register import Registration, RegistrationCheck
 from api.app import create_app
+from core.settings import Settings
+from core.temporal import connect, data_converter, tracing_interceptor
+from core.tracing import make_tracer_provider
 from partners import Simulation, SimulatorConfig, create_partners_app
 from tests.api.test_cases import local_date_now, notice_body
 from tests.helpers import CAROLINE, PRISON, TEST_KEYRING, TRUST_TEST_KEY, settled
 from worker.partners import partner_activities
-from worker.settings import Settings
-from worker.temporal import WORKFLOWS, build_worker, connect, data_converter, tracing_interceptor
-from worker.tracing import make_tracer_provider
+from worker.temporal import WORKFLOWS, build_worker
 
 HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
 

@@ -7,9 +7,9 @@ import uuid
 import httpx
 
 from api.app import create_app
+from core.settings import Settings
 from tests.api.test_cases import is_problem, notice_body
 from tests.helpers import CAROLINE, PRISON, STAND_INS, TRUST_TEST_KEY
-from worker.settings import Settings
 from worker.temporal import build_worker
 
 

@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
+from core.settings import Settings
 from domain.models import as_datetime
 from domain.retention import RetentionInput, Term, cutoffs, qualifies_for_mayoral_notice
 from tests.helpers import notice
-from worker.settings import Settings
 
 
 @pytest.mark.parametrize(

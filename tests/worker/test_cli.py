@@ -6,9 +6,9 @@ from pathlib import Path
 
 import yaml
 
+from core.codec import new_key_line
+from core.settings import Settings
 from domain.policy import DEFAULT_POLICY_PATH, parse_policy
-from worker.codec import new_key_line
-from worker.settings import Settings
 
 REENTRY = [sys.executable, "-m", "worker.cli"]
 

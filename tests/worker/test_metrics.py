@@ -14,16 +14,17 @@ from temporalio.runtime import BUFFERED_METRIC_KIND_COUNTER, BUFFERED_METRIC_KIN
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities import NotificationActivities
-from api.commands import start_case
+from core.commands import start_case
+from core.metrics import MetricsEndpoint, TemporalSdkMetrics
+from core.settings import Settings
+from core.temporal import connect
 from domain.models import EscalationLevel, RecordEventInput, local_date
 from domain.policy import load_policy
 from tests.activities.test_delivery import notification
 from tests.api.test_metrics import of, scrape
 from tests.helpers import TEST_KEYRING, notice
-from worker.metrics import MetricsEndpoint, TemporalSdkMetrics
-from worker.settings import Settings
 from worker.telemetry import telemetry
-from worker.temporal import build_worker, connect
+from worker.temporal import build_worker
 from workflows.case import CaseWorkflow
 
 

@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
+from core.settings import Settings
 from worker.cli import main
 from worker.partners import partner_activities
-from worker.settings import Settings
 from worker.temporal import build_worker
 
 REENTRY = [sys.executable, "-m", "worker.cli"]

@@ -27,15 +27,16 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from api.commands import start_case
+from core.commands import start_case
+from core.settings import Settings
+from core.temporal import data_converter
 from domain.models import RecordEventInput, local_date
 from domain.policy import load_policy
 from domain.retention import RetentionInput
 from store.tables import CaseRow
 from tests.helpers import STAND_INS, TEST_KEY_LINE, TEST_KEYRING, notice
 from worker import retention
-from worker.settings import Settings
-from worker.temporal import build_worker, data_converter
+from worker.temporal import build_worker
 from workflows import search_attributes
 from workflows.case import CaseWorkflow
 

@@ -13,7 +13,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from api.commands import start_case
+from core.commands import start_case
 from domain.models import (
     AssignTaskInput,
     CaseState,

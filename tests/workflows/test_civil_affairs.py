@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from activities.partners import CivilAffairsActivities, CivilAffairsClient
+from core.settings import SIMULATOR_PATHS
 from domain.follow_up import FollowUpFailure
 from domain.models import BasicCondition, CaseState, TaskStatus, local_date
 from partners import Simulation, SimulatorConfig
@@ -23,7 +24,6 @@ from partners.config import FaultPlan
 from tests.helpers import advice_requested, application_in_review, application_taken, notice, registered_here
 from tests.workflows.conftest import StartCase
 from tests.workflows.driver import CaseDriver
-from worker.settings import SIMULATOR_PATHS
 from worker.temporal import build_worker
 
 CIVIL_AFFAIRS_URL = f"http://partners.test{SIMULATOR_PATHS['civil_affairs']}"

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from activities.partners import IncomeActivities, IncomeClient
+from core.settings import SIMULATOR_PATHS
 from domain.follow_up import FollowUpFailure, next_working_day_at
 from domain.models import LOCAL_TIME, BasicCondition, CaseState, TaskStatus
 from domain.retention import EraseOffenceInput
@@ -25,7 +26,6 @@ from partners.config import FaultPlan
 from tests.helpers import advice_requested, notice, registered_here
 from tests.workflows.conftest import StartCase
 from tests.workflows.driver import CaseDriver
-from worker.settings import SIMULATOR_PATHS
 from worker.temporal import build_worker
 from workflows.case import CaseWorkflow
 

@@ -17,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.partners import ProbationActivities, ProbationClient
 from api.schemas import CaseView, MayoralCaseView
+from core.settings import SIMULATOR_PATHS
 from domain.follow_up import FollowUpFailure
 from domain.models import CaseState, Phase, TaskStatus
 from partners import Simulation, SimulatorConfig
@@ -24,7 +25,6 @@ from partners.config import FaultPlan
 from tests.helpers import STAND_INS, advice_requested, notice
 from tests.workflows.conftest import StartCase
 from tests.workflows.driver import CaseDriver
-from worker.settings import SIMULATOR_PATHS
 from worker.temporal import build_worker
 
 PROBATION_URL = f"http://partners.test{SIMULATOR_PATHS['probation']}"

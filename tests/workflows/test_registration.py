@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from activities.partners import PopulationRegisterActivities, PopulationRegisterClient
+from core.settings import SIMULATOR_PATHS
 from domain.follow_up import FollowUpFailure
 from domain.models import BasicCondition, ClosedReason, Phase, TaskStatus, local_date
 from domain.policy import load_policy
@@ -28,7 +29,6 @@ from partners.config import FaultPlan
 from tests.helpers import advice_requested, notice
 from tests.workflows.conftest import StartCase
 from tests.workflows.driver import CaseDriver
-from worker.settings import SIMULATOR_PATHS
 from worker.temporal import build_worker
 from workflows.case import CaseWorkflow
 

@@ -21,10 +21,11 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from core.codec import Keyring, new_key_line
+from core.temporal import data_converter
 from domain.models import local_date
 from tests.helpers import TEST_KEYRING, notice
-from worker.codec import Keyring, new_key_line
-from worker.temporal import WORKFLOWS, data_converter
+from worker.temporal import WORKFLOWS
 
 FOLDER = Path(__file__).parent.parent / "histories"
 HISTORIES = sorted(FOLDER.rglob("*.json"))

@@ -10,7 +10,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.commands import start_case
+from core.commands import start_case
 from domain.errors import ErrorType
 from domain.models import (
     ClosedReason,

@@ -1,4 +1,10 @@
-"""Typed calls from the API into Temporal, shared by the routes, the tests and the benchmark."""
+"""Typed client calls into Temporal that more than one part of the product makes: a case
+is started by the API (a day-one notice the prison service posts) and by the message-box
+intake (``activities.intake``), and by the tests the same way.
+
+Typed references to the workflow (``CaseWorkflow.run``, ``CaseWorkflow.receive_notice``),
+never names: hence the one import of ``workflows`` here.
+"""
 
 from __future__ import annotations
 

@@ -1,12 +1,13 @@
 """Traces: one per request, from the API through Temporal to the activities and the partner calls.
 
 Spans are made by the FastAPI and httpx instrumentations and by Temporal's
-``TracingInterceptor`` (``worker.temporal.connect``), all with the tracer provider made
-here and passed to each of them, never the process-global one. Before a span leaves the
-process it passes ``WithoutPersonalData``: what could identify a person or a caller (a
-query string, a client address, a user agent, captured headers, exception messages) is
-removed, whatever an instrumentation or an environment variable added. Case ids are
-pseudonymous and stay.
+``TracingInterceptor`` (``core.temporal.connect``), all with the tracer provider made
+here and passed to each of them, never the process-global one: the API's process and the
+worker's alike, which is why it lives below both. Before a span leaves the process it
+passes ``WithoutPersonalData``: what could identify a person or a caller (a query string,
+a client address, a user agent, captured headers, exception messages) is removed,
+whatever an instrumentation or an environment variable added. Case ids are pseudonymous
+and stay.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor, Tr
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, SpanExporter
 from opentelemetry.trace import Status
 
-from worker.settings import Settings
+from core.settings import Settings
 
 # Who called: the caller's address and software.
 _CALLER = frozenset(

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import DataConverter
 
-from worker.codec import (
+from core.codec import (
     DecryptionError,
     EncryptionCodec,
     Keyring,
@@ -22,7 +22,7 @@ from worker.codec import (
     create_key_file,
     new_key_line,
 )
-from worker.settings import Settings
+from core.settings import Settings
 
 PERSON = {"bsn": "123456782", "given_names": "Jan", "surname": "Oosterhuis"}
 

@@ -1,4 +1,5 @@
-"""Configuration from the environment (prefix ``REENTRY_``), read only by entrypoints."""
+"""Configuration from the environment (prefix ``REENTRY_``), read only by entrypoints: the
+API's factory and the ``reentry`` command line. Shared by both, so it lives below them."""
 
 from __future__ import annotations
 
@@ -12,10 +13,9 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, TypeAdapter, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.codec import KEY_FILE_NAME, Keyring, KeyringError
 from domain.policy import Policy, load_policy
 from domain.retention import RetentionInput, TermText
-from store.db import sqlite_url
-from worker.codec import KEY_FILE_NAME, Keyring, KeyringError
 
 # Where the partner simulator serves each partner, below REENTRY_PARTNERS_URL.
 SIMULATOR_PATHS = {
@@ -26,6 +26,11 @@ SIMULATOR_PATHS = {
     "probation": "/probation",
     "notifications": "/notificaties/api/v1",
 }
+
+
+def sqlite_url(data_dir: Path) -> str:
+    """The read model on one machine: a SQLite file in the data directory."""
+    return f"sqlite:///{(data_dir / 'reentry.db').resolve()}"
 
 
 def _venv_binary(name: str) -> str | None:
@@ -76,7 +81,7 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=64 * 1024, gt=0, description="larger request bodies are refused with 413")
 
-    # Payload encryption (worker/codec.py). A secret: never logged, never in a repr.
+    # Payload encryption (core/codec.py). A secret: never logged, never in a repr.
     codec_keys: SecretStr | None = Field(
         default=None,
         description="payload encryption keys: `<key id>:<base64 key>` entries, separated by commas or new lines",
@@ -159,7 +164,7 @@ class Settings(BaseSettings):
             raise ValueError("the retention interval must be positive")
         return value
 
-    # Tracing and metrics (worker/tracing.py, worker/metrics.py).
+    # Tracing and metrics (core/tracing.py, core/metrics.py).
     otel_exporter: Literal["none", "console", "otlp"] = Field(
         default="none", description="where spans go: nowhere, to standard output, or to an OTLP/HTTP collector"
     )

@@ -10,6 +10,10 @@ person. On it:
 - the counters of the activities (``activities.metrics``), in a worker;
 - the read model's figures (``api.metrics``), in an API;
 - the Python process itself (``process_*``, ``python_*``).
+
+The endpoint and the SDK's collector live here, below the API and the worker; which
+collectors a process puts on its endpoint is decided where the process is wired
+(``worker.telemetry``).
 """
 
 from __future__ import annotations
@@ -69,7 +73,7 @@ class _Series:
 class TemporalSdkMetrics:
     """Temporal's SDK metrics of this process, as a Prometheus collector.
 
-    Give ``runtime`` to every Temporal client of the process (``worker.temporal.connect``);
+    Give ``runtime`` to every Temporal client of the process (``core.temporal.connect``);
     the workers made with those clients record into it too. The SDK fills a buffer, which a
     thread drains every ``drain_interval`` seconds (a full buffer drops updates) and every
     scrape drains too. Counters are exposed as ``<name>_total``, durations in seconds.

@@ -11,8 +11,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from worker.settings import Settings
-from worker.tracing import make_tracer_provider, tracer_provider, traces_url
+from core.settings import Settings
+from core.tracing import make_tracer_provider, tracer_provider, traces_url
 
 
 def test_a_span_leaves_without_query_strings_callers_headers_or_exception_messages():

@@ -19,6 +19,10 @@ before encryption was switched on: decoding passes it through unchanged.
 A keyring is written as ``<key id>:<base64 of 32 random bytes>`` entries, separated by
 commas, spaces or new lines; in a key file, ``#`` starts a comment. Error messages name
 key ids, never key material or payload contents.
+
+One codec for every process: each Temporal client's data converter (``core.temporal``),
+the API's codec server for the Web UI (``api.routes.codec``) and the ``reentry codec``
+commands.
 """
 
 from __future__ import annotations
