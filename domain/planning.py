@@ -283,16 +283,17 @@ def phase_for(state: CaseState) -> Phase:
         return Phase.CLOSED
     if state.actual_release is not None:
         return Phase.RELEASED
-    if _completed(state, "reintegration_plan") or (state.short_stay and _completed(state, "short_stay_triage")):
+    roles = state.policy.roles
+    if _completed(state, roles.plan) or (state.short_stay and _completed(state, roles.short_stay_triage)):
         return Phase.PREPARING_RELEASE
-    if _completed(state, "contact_prison"):
+    if _completed(state, roles.first_contact):
         return Phase.PLANNING
     return Phase.NOTIFIED
 
 
 def closing_reason(state: CaseState) -> ClosedReason | None:
     """Whether the case's own work is finished: the handover after a move, or aftercare."""
-    if state.moved_to is not None and _completed(state, "transfer"):
+    if state.moved_to is not None and _completed(state, state.policy.roles.handover):
         return ClosedReason.MOVED
     if state.actual_release is not None:
         aftercare = [

@@ -11,12 +11,17 @@ from __future__ import annotations
 from datetime import time, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 DEFAULT_POLICY_PATH = Path(__file__).with_name("default_policy.yaml")
+
+# Validation context of a policy loaded for new cases (``parse_policy``), not one a running
+# case has pinned: what was added to the checks later is checked on loading only, so a
+# running case's policy always reads back as it was started with.
+LOADING_CONTEXT = {"loading": True}
 
 
 class Anchor(StrEnum):
@@ -63,8 +68,52 @@ class PolicyModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+TaskKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+class TaskRoles(PolicyModel):
+    """The tasks the case itself follows, by the part each plays: which one moves the
+    phase on, which one an event from a partner completes, which one closes the case.
+
+    Each names exactly one task of the policy; a policy whose roles name a task it does
+    not have does not load. Left out, a role names the task of the Dutch default (as in
+    every policy before roles existed, so cases pinned to one run as they always did).
+    Checked on loading only: a case pinned to an override from before the check, one
+    that lacks a role's task, runs on as it did.
+    """
+
+    first_contact: TaskKey = Field(
+        "contact_prison",
+        description="marks the first contact with the prison (phase tracking: done, the case moves to planning)",
+    )
+    screening: TaskKey = Field(
+        "screening",
+        description="is the screening of the basic conditions (a screening a partner records completes it)",
+    )
+    plan: TaskKey = Field(
+        "reintegration_plan",
+        description=(
+            "is the D&R plan (phase tracking: done, a long stay moves to preparing release;"
+            " a plan a partner reports agreed completes it)"
+        ),
+    )
+    short_stay_triage: TaskKey = Field(
+        "short_stay_triage",
+        description="is the triage of a short stay (phase tracking: done, a short stay moves to preparing release)",
+    )
+    handover: TaskKey = Field(
+        "transfer",
+        description="hands the case over after a move (done, the case closes as moved)",
+    )
+
+
+# What the case does with a role's task that needs more of the task than its existence.
+ROLE_OUTCOME: dict[str, OutcomeKind] = {"screening": "screening", "plan": "plan"}
+ROLE_EVENT: dict[str, str] = {"handover": "moved"}
+
+
 class TaskTemplate(PolicyModel):
-    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    key: TaskKey
     title: str
     condition: BasicCondition | None = None
     team: str = "reintegration"
@@ -153,9 +202,11 @@ class Policy(PolicyModel):
     # Ask probation for its advice when the plan task is created, and record it once
     # issued. None: the caseworker asks by hand.
     probation_advice: ProbationAdviceRequest | None = None
+    # Which task plays which part in the case's own course (see ``TaskRoles``).
+    roles: TaskRoles = TaskRoles()
 
     @model_validator(mode="after")
-    def _references_known(self) -> Policy:
+    def _references_known(self, info: ValidationInfo) -> Policy:
         keys = [t.key for t in self.tasks]
         dupes = {k for k in keys if keys.count(k) > 1}
         if dupes:
@@ -165,6 +216,8 @@ class Policy(PolicyModel):
             for ref in [*t.prerequisites, *t.obsolete_when_completed, *filter(None, [t.anchor_task])]:
                 if ref not in known:
                     raise ValueError(f"{t.key}: refers to unknown task {ref!r}")
+        if info.context and info.context.get("loading"):
+            self._roles_known()
         if self.registration_check_within is not None:
             if self.registration_check_within <= timedelta(0):
                 raise ValueError("registration_check_within must be positive")
@@ -190,12 +243,34 @@ class Policy(PolicyModel):
             )
         return self
 
+    def _roles_known(self) -> None:
+        """Each role names a task of this policy, one the case can use that way."""
+        for role, field in TaskRoles.model_fields.items():
+            key = getattr(self.roles, role)
+            template = self.template(key)
+            if template is None:
+                raise ValueError(
+                    f"the policy has no task {key!r}, which {field.description}:"
+                    f" rename it back, or name the task that does under roles: {role}"
+                )
+            if role in ROLE_OUTCOME and template.outcome != ROLE_OUTCOME[role]:
+                raise ValueError(
+                    f"roles.{role}: task {key!r}, which {field.description},"
+                    f" needs outcome: {ROLE_OUTCOME[role]}, not {template.outcome}"
+                )
+            if role in ROLE_EVENT and template.on_event != ROLE_EVENT[role]:
+                raise ValueError(
+                    f"roles.{role}: task {key!r}, which {field.description},"
+                    f" needs on_event: {ROLE_EVENT[role]}: it opens when the move is known"
+                )
+
     def template(self, key: str) -> TaskTemplate | None:
         return next((t for t in self.tasks if t.key == key), None)
 
 
 def parse_policy(text: str) -> Policy:
-    return Policy.model_validate(yaml.safe_load(text))
+    """Read and validate a policy for new cases, with every check."""
+    return Policy.model_validate(yaml.safe_load(text), context=LOADING_CONTEXT)
 
 
 def load_policy(path: Path | None = None) -> Policy:

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from domain.models import (
     ESCALATION_ORDER,
     BasicCondition,
+    BenefitApplicationOutcome,
     BenefitDecisionOutcome,
     CaseState,
     ClosedReason,
@@ -103,15 +104,18 @@ def in_order_at_release(state: CaseState, condition: BasicCondition) -> bool | N
     )
 
 
-def _outcome_date(state: CaseState, key: str, field: str) -> date | None:
-    task = state.task(key)
-    return getattr(task.outcome, field, None) if task is not None and task.outcome is not None else None
+def _benefit_dates(state: CaseState) -> tuple[date | None, date | None]:
+    """When the benefit was applied for and decided: from the tasks whose outcome records
+    them, whatever the policy calls those tasks."""
+    outcomes = [t.outcome for t in state.tasks]
+    applied = next((o.submitted_on for o in outcomes if isinstance(o, BenefitApplicationOutcome)), None)
+    decided = next((o.decided_on for o in outcomes if isinstance(o, BenefitDecisionOutcome)), None)
+    return applied, decided
 
 
 def project(state: CaseState, *, history_from: int = 0, notifications_from: int = 0) -> CaseProjection:
     notice = state.notice
-    decided_on = _outcome_date(state, "benefit_decision", "decided_on")
-    applied_on = _outcome_date(state, "benefit_application", "submitted_on")
+    applied_on, decided_on = _benefit_dates(state)
     return CaseProjection(
         case_id=state.case_id,
         revision=state.revision,

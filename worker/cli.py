@@ -349,13 +349,23 @@ async def _seed(settings: Settings) -> None:
     print(f"seeded {len(cases)} demo cases through {base}; try {base}/v1/dashboard")
 
 
+def policy_errors(err: ValidationError) -> str:
+    """What is wrong with a policy file, one line each: where, and what (no echo of the file)."""
+    lines = []
+    for error in err.errors():
+        where = ".".join(str(part) for part in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"  {where}: {message}" if where else f"  {message}")
+    return "\n".join(lines)
+
+
 def _policy(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(args.file) if getattr(args, "file", None) else (settings.policy or DEFAULT_POLICY_PATH)
     text = path.read_text(encoding="utf-8")
     try:
         policy = parse_policy(text)
     except ValidationError as err:
-        print(f"{path}: not a valid policy\n{err}", file=sys.stderr)
+        print(f"{path}: not a valid policy\n{policy_errors(err)}", file=sys.stderr)
         return 1
     if args.policy_command == "show":
         sys.stdout.write(text)
@@ -482,6 +492,14 @@ def main(argv: list[str] | None = None) -> int:
         "retention": _retention,
     }
     runner = runners[args.command]
+    if args.command in ("up", "worker", "api"):
+        # New cases pin this policy: a broken one stops the process before it starts.
+        try:
+            _ = settings.loaded_policy
+        except ValidationError as err:
+            path = settings.policy or DEFAULT_POLICY_PATH
+            print(f"reentry: {path}: not a valid policy\n{policy_errors(err)}", file=sys.stderr)
+            return 1
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(runner(settings))

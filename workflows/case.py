@@ -428,11 +428,11 @@ class CaseWorkflow:
         match event:
             case ScreeningRecorded():
                 self._apply_screening(event.conditions)
-                screening = state.task("screening")
+                screening = state.task(state.policy.roles.screening)
                 if screening is not None and screening.status == TaskStatus.OPEN:
                     self.finish(screening, actor, ScreeningOutcome(conditions=event.conditions))
             case PlanAgreed():
-                plan = state.task("reintegration_plan")
+                plan = state.task(state.policy.roles.plan)
                 if plan is not None and plan.status == TaskStatus.OPEN:
                     self.finish(plan, actor, PlanOutcome(agreed_on=event.agreed_on))
             case ExpectedReleaseChanged():
@@ -497,7 +497,7 @@ class CaseWorkflow:
                 if event.starts_on < start:
                     raise _reject(ErrorType.INVALID_EVENT, "leave starts before the start of detention")
             case PlanAgreed():
-                plan = state.task("reintegration_plan")
+                plan = state.task(state.policy.roles.plan)
                 if plan is None or plan.status != TaskStatus.OPEN:
                     raise _reject(ErrorType.EVENT_NOT_POSSIBLE, "the case has no open D&R plan task")
                 if event.agreed_on > self._today():
@@ -505,7 +505,7 @@ class CaseWorkflow:
             case ScreeningRecorded() | TransferredToPrison():
                 if released:
                     raise _reject(ErrorType.EVENT_NOT_POSSIBLE, "the person has already been released")
-                screening = state.task("screening")
+                screening = state.task(state.policy.roles.screening)
                 if isinstance(event, ScreeningRecorded) and screening and screening.status == TaskStatus.OPEN:
                     # It completes the screening task, whose outcome names every condition.
                     missing = [c.value for c in BasicCondition if c not in event.conditions]

@@ -1,16 +1,39 @@
-from datetime import date, datetime, time, timedelta
+import re
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import yaml
 from pydantic import ValidationError
 
+from domain import planning
 from domain.follow_up import next_working_day_at
-from domain.models import LOCAL_TIME
-from domain.policy import DEFAULT_POLICY_PATH, load_policy, parse_policy
+from domain.models import LOCAL_TIME, CaseState, Phase, TaskStatus
+from domain.policy import DEFAULT_POLICY_PATH, Policy, TaskRoles, load_policy, parse_policy
+from tests.helpers import notice
 
 
 def default_data() -> dict:
     return yaml.safe_load(DEFAULT_POLICY_PATH.read_text())
+
+
+def rename_task(data: dict, old: str, new: str) -> dict:
+    """Rename a task and every reference to it among the tasks, as a policy author would."""
+    for t in data["tasks"]:
+        t["key"] = new if t["key"] == old else t["key"]
+        for field in ("prerequisites", "obsolete_when_completed"):
+            t[field] = [new if k == old else k for k in t.get(field, [])]
+        if t.get("anchor_task") == old:
+            t["anchor_task"] = new
+    return data
+
+
+ROLES = {
+    "first_contact": ("contact_prison", "marks the first contact with the prison (phase tracking"),
+    "screening": ("screening", "is the screening of the basic conditions"),
+    "plan": ("reintegration_plan", "is the D&R plan (phase tracking"),
+    "short_stay_triage": ("short_stay_triage", "is the triage of a short stay (phase tracking"),
+    "handover": ("transfer", "hands the case over after a move"),
+}
 
 
 def test_default_policy_encodes_the_dutch_deadlines():
@@ -136,6 +159,105 @@ def test_probation_is_asked_daily_and_older_policies_do_without_it():
     data["version"] = "nl-default-2026.4"
     data.pop("probation_advice")
     assert parse_policy(yaml.safe_dump(data)).probation_advice is None
+
+
+def test_the_default_policy_names_the_tasks_the_case_relies_on():
+    policy = load_policy()
+    assert set(TaskRoles.model_fields) == set(ROLES), "every role is tested below"
+    assert {role: getattr(policy.roles, role) for role in ROLES} == {role: key for role, (key, _) in ROLES.items()}
+    # A policy from before roles existed, as a running case has it pinned (or a
+    # municipality's copy of an older default): the same tasks play the same parts.
+    data = default_data()
+    data.pop("roles")
+    assert parse_policy(yaml.safe_dump(data)).roles == policy.roles
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_an_override_that_renames_a_task_the_case_relies_on_does_not_load(role):
+    key, purpose = ROLES[role]
+    data = rename_task(default_data(), key, "renamed_task")
+    with pytest.raises(ValidationError) as err:
+        parse_policy(yaml.safe_dump(data))
+    [error] = err.value.errors()
+    assert f"the policy has no task {key!r}, which {purpose}" in error["msg"]
+    assert f"rename it back, or name the task that does under roles: {role}" in error["msg"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_an_override_without_a_task_the_case_relies_on_names_it(role):
+    """Left out of the roles too: the role's default task is named."""
+    key, purpose = ROLES[role]
+    data = default_data()
+    data.pop("roles")
+    data["tasks"] = [t for t in data["tasks"] if t["key"] != key]
+    for t in data["tasks"]:
+        t["prerequisites"] = [k for k in t.get("prerequisites", []) if k != key]
+    with pytest.raises(ValidationError, match=re.escape(f"the policy has no task {key!r}, which {purpose}")):
+        parse_policy(yaml.safe_dump(data))
+
+
+def test_a_case_pinned_to_a_policy_without_a_roles_task_reads_it_back():
+    """An override from before roles were checked, as a running case has it pinned:
+    the workflow reads it back (as the data converter does), only loading it anew fails."""
+    data = default_data()
+    data.pop("roles")
+    data["tasks"] = [t for t in data["tasks"] if t["key"] != "short_stay_triage"]
+    pinned = Policy.model_validate(data).model_dump_json()
+    assert Policy.model_validate_json(pinned).roles.short_stay_triage == "short_stay_triage"
+    with pytest.raises(ValidationError, match="the policy has no task 'short_stay_triage'"):
+        parse_policy(yaml.safe_dump(data))
+
+
+def test_roles_that_name_a_task_the_policy_lacks_do_not_load():
+    data = default_data()
+    data["roles"]["plan"] = "dr_plan"
+    with pytest.raises(ValidationError, match="the policy has no task 'dr_plan', which is the D&R plan"):
+        parse_policy(yaml.safe_dump(data))
+    data["roles"] = {"first_contact": "contact_prison", "triage": "short_stay_triage"}
+    with pytest.raises(ValidationError, match="roles.triage"):
+        parse_policy(yaml.safe_dump(data))
+
+
+@pytest.mark.parametrize(
+    ("role", "key", "message"),
+    [
+        ("screening", "housing", "roles.screening: task 'housing', .* needs outcome: screening, not note"),
+        ("plan", "contact_prison", "roles.plan: task 'contact_prison', .* needs outcome: plan, not contact"),
+        ("handover", "aftercare_contact", "roles.handover: task 'aftercare_contact', .* needs on_event: moved"),
+    ],
+)
+def test_a_role_goes_to_a_task_that_can_play_it(role, key, message):
+    data = default_data()
+    data["roles"][role] = key
+    with pytest.raises(ValidationError, match=message):
+        parse_policy(yaml.safe_dump(data))
+
+
+def test_renamed_tasks_named_under_roles_move_the_case_on():
+    data = default_data()
+    for old, new in [("contact_prison", "contact_pi"), ("reintegration_plan", "dr_plan"), ("transfer", "handover")]:
+        rename_task(data, old, new)
+    data["roles"].update(first_contact="contact_pi", plan="dr_plan", handover="handover")
+    policy = parse_policy(yaml.safe_dump(data))
+    now = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
+    n = notice(now.date())
+    state = CaseState(case_id=n.case_id, notice=n, policy=policy, notified_at=now, prison=n.prison)
+    planning.materialize_tasks(state, now)
+
+    def done(key: str) -> None:
+        state.task(key).status = TaskStatus.COMPLETED
+        state.phase = planning.phase_for(state)
+
+    done("contact_pi")
+    assert state.phase == Phase.PLANNING
+    done("dr_plan")
+    assert state.phase == Phase.PREPARING_RELEASE
+    state.moved_to = "0363"
+    state.anchors[planning.event_anchor_key("moved")] = now
+    planning.materialize_tasks(state, now)
+    assert planning.closing_reason(state) is None
+    done("handover")
+    assert planning.closing_reason(state) == "moved"
 
 
 def test_reads_fall_on_working_days_in_office_hours():

@@ -43,6 +43,35 @@ def test_policy_check_refuses_a_broken_file(tmp_path: Path):
     assert "not a valid policy" in checked.stderr and "escalation" in checked.stderr
 
 
+def renamed_contact_task(tmp_path: Path) -> Path:
+    """A municipality's override that renamed the first contact's task and nothing else."""
+    data = yaml.safe_load(DEFAULT_POLICY_PATH.read_text())
+    data["tasks"][0]["key"] = "contact_pi"
+    data["tasks"][3]["prerequisites"] = ["contact_pi"]
+    override = tmp_path / "policy.yaml"
+    override.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return override
+
+
+def test_policy_check_names_the_task_the_case_relies_on(tmp_path: Path):
+    checked = run("policy", "check", str(renamed_contact_task(tmp_path)))
+    assert checked.returncode == 1
+    assert checked.stderr.splitlines() == [
+        f"{tmp_path / 'policy.yaml'}: not a valid policy",
+        "  the policy has no task 'contact_prison', which marks the first contact with the prison"
+        " (phase tracking: done, the case moves to planning):"
+        " rename it back, or name the task that does under roles: first_contact",
+    ]
+
+
+def test_a_broken_override_stops_the_worker_before_it_starts(tmp_path: Path):
+    env = clean_env(tmp_path, REENTRY_POLICY=str(renamed_contact_task(tmp_path)))
+    worker = subprocess.run([*REENTRY, "worker"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert worker.returncode == 1
+    assert "not a valid policy" in worker.stderr and "no task 'contact_prison'" in worker.stderr
+    assert "Traceback" not in worker.stderr
+
+
 def clean_env(tmp_path: Path, **settings: str) -> dict:
     """This environment without REENTRY_ settings, the data directory in tmp_path."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("REENTRY_")}
