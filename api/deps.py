@@ -7,9 +7,9 @@ and the cases within its reach."""
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, params
 from sqlmodel import Session
 from temporalio.client import Client
 
@@ -61,10 +61,11 @@ class CaseInReach:
     principal: Principal
 
 
-def case_in_reach(action: Action) -> Any:
-    """A dependency: the case of the path, if the caller may perform `action` and the case
-    is within its reach. A case of another municipality answers exactly as one that does
-    not exist (404), and is logged as refused."""
+def case_in_reach(action: Action) -> params.Depends:
+    """A dependency on the case of the path, if the caller may perform `action` and the
+    case is within its reach: ``Annotated[CaseInReach, case_in_reach(action)]``. A case of
+    another municipality answers exactly as one that does not exist (404), and is logged
+    as refused."""
 
     def dependency(
         request: Request, principal: Annotated[Principal, allowed(action)], case_id: CaseIdDep, session: SessionDep
@@ -77,4 +78,4 @@ def case_in_reach(action: Action) -> Any:
             raise case_not_found(case_id)
         return CaseInReach(case_id=case_id, principal=principal)
 
-    return Depends(dependency)
+    return params.Depends(dependency)

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import jwt
-from fastapi import Depends, Request
+from fastapi import Depends, Request, params
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import Problem
@@ -224,8 +224,9 @@ _bearer = HTTPBearer(auto_error=False, description="A JWT from the identity prov
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def allowed(action: Action) -> Any:
-    """A dependency: the verified caller, if one of its roles may perform `action`.
+def allowed(action: Action) -> params.Depends:
+    """A dependency on the verified caller, if one of its roles may perform `action`:
+    ``Annotated[Principal, allowed(action)]``.
 
     The action is noted for the audit log before the token is checked, so that a
     refusal is logged with what was attempted.
@@ -248,4 +249,4 @@ def allowed(action: Action) -> Any:
             )
         return principal
 
-    return Depends(dependency)
+    return params.Depends(dependency)

@@ -80,6 +80,7 @@ def _scope(request: Request, principal: Principal, municipality: str | None) -> 
     """The municipalities a list may show: those asked for, within those granted. Another
     municipality's cases are not there, not even as a count."""
     granted = principal.scope
+    scope: list[str] | None
     if municipality is not None:
         scope = [municipality] if granted is None or municipality in granted else []
     else:
