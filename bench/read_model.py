@@ -840,7 +840,7 @@ def run_queries(engine: Engine, iterations: int, dashboard_iterations: int, seed
         assignee = assignees.pick(rng)
 
         def run(s: Session) -> Any:
-            return queries.tasks_page(s, assignee=assignee, status="open", sort="due", limit=PAGE)
+            return queries.tasks_page(s, assignee=assignee, status=TaskStatus.OPEN, sort="due", limit=PAGE)
 
         return run, len(run(session)[0])
 
@@ -848,7 +848,7 @@ def run_queries(engine: Engine, iterations: int, dashboard_iterations: int, seed
         team = teams.pick(rng)
 
         def run(s: Session) -> Any:
-            return queries.tasks_page(s, team=team, overdue=True, status="open", limit=PAGE)
+            return queries.tasks_page(s, team=team, overdue=True, status=TaskStatus.OPEN, limit=PAGE)
 
         return run, len(run(session)[0])
 

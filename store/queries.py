@@ -11,7 +11,7 @@ from typing import Any, Literal
 from sqlalchemy import Integer, Select, and_, cast, func, or_, select, text, tuple_
 from sqlmodel import Session
 
-from domain.models import Phase
+from domain.models import BasicCondition, Phase, ScreeningStatus, TaskStatus
 from store.tables import ATTENTION, CaseRow, EventRow, ScreeningRow, TaskRow
 
 MAX_PAGE = 200
@@ -54,8 +54,8 @@ def tasks_page(
     municipalities: list[str] | None = None,
     assignee: str | None = None,
     team: str | None = None,
-    condition: str | None = None,
-    status: str | None = "open",
+    condition: BasicCondition | None = None,
+    status: TaskStatus | None = TaskStatus.OPEN,
     due_before: datetime | None = None,
     due_after: datetime | None = None,
     overdue: bool | None = None,
@@ -182,13 +182,15 @@ def dashboard(
         .where(ScreeningRow.case_open)
         .group_by(ScreeningRow.condition, ScreeningRow.status)
     )
-    screening: dict[str, dict[str, float]] = {}
+    screening: dict[BasicCondition, dict[ScreeningStatus, float]] = {}
     totals: dict[str, int] = {}
     counted = session.execute(scoped(screening_query, ScreeningRow)).all()
     for condition, _status, count in counted:
         totals[condition] = totals.get(condition, 0) + count
     for condition, status, count in counted:
-        screening.setdefault(condition, {})[status] = round(count / totals[condition], 4)
+        screening.setdefault(BasicCondition(condition), {})[ScreeningStatus(status)] = round(
+            count / totals[condition], 4
+        )
 
     team_query = (
         select(
