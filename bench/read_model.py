@@ -864,7 +864,7 @@ def run_queries(engine: Engine, iterations: int, dashboard_iterations: int, seed
         def run(s: Session) -> Any:
             return queries.dashboard(s)
 
-        return run, sum(run(session)["cases_per_phase"].values())
+        return run, sum(run(session).cases_per_phase.values())
 
     def dashboard_one(session: Session, rng: random.Random) -> tuple[Callable[[Session], Any], int]:
         code = municipalities.pick(rng)
@@ -872,7 +872,7 @@ def run_queries(engine: Engine, iterations: int, dashboard_iterations: int, seed
         def run(s: Session) -> Any:
             return queries.dashboard(s, municipalities=[code])
 
-        return run, sum(run(session)["cases_per_phase"].values())
+        return run, sum(run(session).cases_per_phase.values())
 
     plan = [
         ("inbox: tasks_page(assignee, open, by due)", LIST_GOAL_MS, iterations, inbox),

@@ -180,7 +180,7 @@ def dashboard(
     municipality: MunicipalityCode | None = None,
     released_from: date | None = None,
     released_to: date | None = None,
-) -> dict:
+) -> queries.Dashboard:
     """Counts per phase, screening per condition, overdue and at risk per team, and the
     outcome for cases released in a period."""
     return queries.dashboard(

@@ -81,7 +81,7 @@ async def keep_history(handle: WorkflowHandle, name: str) -> None:
         (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n")
 
 
-def dashboard(engine: Engine, today: date) -> dict:
+def dashboard(engine: Engine, today: date) -> queries.Dashboard:
     with Session(engine) as session:
         return queries.dashboard(session, released_from=today - timedelta(days=800), today=today)
 
