@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Integer, Select, and_, cast, func, or_, select, text, tuple_
 from sqlmodel import Session
 
-from domain.models import BasicCondition, Phase, ScreeningStatus, TaskStatus
+from domain.models import BasicCondition, Phase, ScreeningStatus, TaskStatus, local_date
 from store.tables import ATTENTION, CaseRow, EventRow, ScreeningRow, TaskRow
 
 MAX_PAGE = 200
@@ -173,7 +173,7 @@ class ReleasedInPeriod(BaseModel):
     period's days ``from`` and ``to``."""
 
     released_from: date | None = Field(serialization_alias="from", description="the first day; None: from the start")
-    released_to: date = Field(serialization_alias="to", description="the last day, by default today")
+    released_to: date = Field(serialization_alias="to", description="the last day, by default today in the Netherlands")
     cases: int
     with_id_income_and_housing_in_order: float | None = Field(
         description="the share released with ID, income and housing in order on the day; None without cases"
@@ -243,7 +243,8 @@ def dashboard(
         for team, overdue, at_risk in session.execute(scoped(team_query, TaskRow)).all()
     }
 
-    released_to = released_to or today or datetime.now(UTC).date()
+    # Today where the municipalities are, not in UTC: a day behind after Dutch midnight.
+    released_to = released_to or today or local_date(datetime.now(UTC))
     released_query = select(
         func.count(),
         func.count().filter(

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from api.deps import CaseInReach, SessionDep, case_in_reach
+from api.deps import CaseInReach, SessionDep, TodayDep, case_in_reach
 from api.pages import Cursor, Limit, ReadModelItem, read_page
 from api.problems import CASE_PROBLEM_RESPONSES, PROBLEM_RESPONSES
 from api.security import Action, Principal, allowed
@@ -177,15 +177,17 @@ def dashboard(
     request: Request,
     principal: Annotated[Principal, allowed(Action.READ_DASHBOARD)],
     session: SessionDep,
+    today: TodayDep,
     municipality: MunicipalityCode | None = None,
     released_from: date | None = None,
     released_to: date | None = None,
 ) -> queries.Dashboard:
     """Counts per phase, screening per condition, overdue and at risk per team, and the
-    outcome for cases released in a period."""
+    outcome for cases released in a period (by default up to today, in the Netherlands)."""
     return queries.dashboard(
         session,
         municipalities=_scope(request, principal, municipality),
         released_from=released_from,
         released_to=released_to,
+        today=today,
     )
