@@ -1,21 +1,21 @@
-"""Dependencies of the routes: one Temporal client per process, the settings, the caller
-and the cases within its reach."""
+"""Dependencies of the routes: one Temporal client per process, the settings, the clock,
+the caller and the cases within its reach."""
 
 # No `from __future__ import annotations`: the dependencies made in `case_in_reach` name
 # its argument in their annotations, which FastAPI must be able to evaluate.
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Annotated, Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, params
 from sqlmodel import Session
 from temporalio.client import Client
 
 from api.problems import case_not_found
 from api.security import Action, Principal, allowed
-from domain.models import CASE_ID_PATTERN
+from domain.models import CASE_ID_PATTERN, local_date
 from domain.policy import Policy
 from store import queries
 
@@ -41,6 +41,17 @@ def _update_timeout(request: Request) -> timedelta:
     return request.app.state.update_timeout
 
 
+def now() -> datetime:
+    """The time of the request, in UTC. A dependency of its own, so that a test can set the
+    clock (``app.dependency_overrides[now]``)."""
+    return datetime.now(UTC)
+
+
+def _today(moment: Annotated[datetime, Depends(now)]) -> date:
+    # The Dutch date: after midnight in the Netherlands, UTC is still on the day before.
+    return local_date(moment)
+
+
 def _case_id(case_id: str) -> str:
     if not CASE_ID_PATTERN.match(case_id):
         raise case_not_found(case_id)
@@ -52,6 +63,7 @@ SessionDep = Annotated[Session, Depends(_session)]
 PolicyDep = Annotated[Policy, Depends(_policy)]
 TaskQueueDep = Annotated[str, Depends(_task_queue)]
 UpdateTimeoutDep = Annotated[timedelta, Depends(_update_timeout)]
+TodayDep = Annotated[date, Depends(_today)]
 CaseIdDep = Annotated[str, Depends(_case_id)]
 
 
@@ -61,10 +73,11 @@ class CaseInReach:
     principal: Principal
 
 
-def case_in_reach(action: Action) -> Any:
-    """A dependency: the case of the path, if the caller may perform `action` and the case
-    is within its reach. A case of another municipality answers exactly as one that does
-    not exist (404), and is logged as refused."""
+def case_in_reach(action: Action) -> params.Depends:
+    """A dependency on the case of the path, if the caller may perform `action` and the
+    case is within its reach: ``Annotated[CaseInReach, case_in_reach(action)]``. A case of
+    another municipality answers exactly as one that does not exist (404), and is logged
+    as refused."""
 
     def dependency(
         request: Request, principal: Annotated[Principal, allowed(action)], case_id: CaseIdDep, session: SessionDep
@@ -77,4 +90,4 @@ def case_in_reach(action: Action) -> Any:
             raise case_not_found(case_id)
         return CaseInReach(case_id=case_id, principal=principal)
 
-    return Depends(dependency)
+    return params.Depends(dependency)

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import jwt
-from fastapi import Depends, Request
+from fastapi import Depends, Request, params
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import Problem
@@ -130,19 +130,21 @@ class ClaimNames:
     municipalities: str = "municipalities"
 
 
-def _claim(claims: dict[str, Any], name: str) -> Any:
-    value: Any = claims
+def _claim(claims: dict[str, Any], name: str) -> object:
+    value: object = claims
     for part in name.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     return value
 
 
-def _strings(value: Any) -> list[str]:
+def _strings(value: object) -> list[str] | None:
+    """A claim's strings: a list of them, or one string of them separated by spaces or
+    commas (as some identity providers send them); None if the claim is neither."""
     if isinstance(value, str):
         return value.replace(",", " ").split()
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return value
-    return []
+    return None
 
 
 def unauthorised(detail: str) -> Problem:
@@ -211,21 +213,38 @@ class TokenVerifier:
         if not isinstance(user, str) or not _USER.match(user):
             raise unauthorised(f"the token's {self.claims.user!r} claim is not a user id reentry accepts")
         known = set(Role)
-        roles = frozenset(Role(r) for r in _strings(_claim(claims, self.claims.roles)) if r in known)
+        # Roles of other applications in the same token (Keycloak's offline_access) are not ours.
+        roles = frozenset(Role(r) for r in _strings(_claim(claims, self.claims.roles)) or [] if r in known)
         if not roles:
             raise unauthorised("the token grants no reentry role")
-        municipalities = frozenset(
-            m for m in _strings(_claim(claims, self.claims.municipalities)) if m == "*" or _MUNICIPALITY.match(m)
-        )
-        return Principal(user=user, roles=roles, municipalities=municipalities)
+        return Principal(user=user, roles=roles, municipalities=self._municipalities(claims))
+
+    def _municipalities(self, claims: dict[str, Any]) -> frozenset[str]:
+        """The municipalities granted: CBS codes, or ``*`` for all. A token without the
+        claim grants none; one whose claim holds anything else is refused, not read in
+        part. The problem says what is wrong, never what the claim holds."""
+        name = self.claims.municipalities
+        value = _claim(claims, name)
+        if value is None:
+            return frozenset()
+        codes = _strings(value)
+        if codes is None:
+            raise unauthorised(f"the token's {name!r} claim is not a list of municipality codes, nor a string of them")
+        if not all(code == ALL_MUNICIPALITIES or _MUNICIPALITY.fullmatch(code) for code in codes):
+            raise unauthorised(
+                f"the token's {name!r} claim holds something other than 4-digit CBS municipality codes"
+                f" (or {ALL_MUNICIPALITIES!r} for all)"
+            )
+        return frozenset(codes)
 
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT from the identity provider, or from `reentry token`.")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def allowed(action: Action) -> Any:
-    """A dependency: the verified caller, if one of its roles may perform `action`.
+def allowed(action: Action) -> params.Depends:
+    """A dependency on the verified caller, if one of its roles may perform `action`:
+    ``Annotated[Principal, allowed(action)]``.
 
     The action is noted for the audit log before the token is checked, so that a
     refusal is logged with what was attempted.
@@ -248,4 +267,4 @@ def allowed(action: Action) -> Any:
             )
         return principal
 
-    return Depends(dependency)
+    return params.Depends(dependency)

@@ -840,7 +840,7 @@ def run_queries(engine: Engine, iterations: int, dashboard_iterations: int, seed
         assignee = assignees.pick(rng)
 
         def run(s: Session) -> Any:
-            return queries.tasks_page(s, assignee=assignee, status="open", sort="due", limit=PAGE)
+            return queries.tasks_page(s, assignee=assignee, status=TaskStatus.OPEN, sort="due", limit=PAGE)
 
         return run, len(run(session)[0])
 
@@ -848,7 +848,7 @@ def run_queries(engine: Engine, iterations: int, dashboard_iterations: int, seed
         team = teams.pick(rng)
 
         def run(s: Session) -> Any:
-            return queries.tasks_page(s, team=team, overdue=True, status="open", limit=PAGE)
+            return queries.tasks_page(s, team=team, overdue=True, status=TaskStatus.OPEN, limit=PAGE)
 
         return run, len(run(session)[0])
 
@@ -864,7 +864,7 @@ def run_queries(engine: Engine, iterations: int, dashboard_iterations: int, seed
         def run(s: Session) -> Any:
             return queries.dashboard(s)
 
-        return run, sum(run(session)["cases_per_phase"].values())
+        return run, sum(run(session).cases_per_phase.values())
 
     def dashboard_one(session: Session, rng: random.Random) -> tuple[Callable[[Session], Any], int]:
         code = municipalities.pick(rng)
@@ -872,7 +872,7 @@ def run_queries(engine: Engine, iterations: int, dashboard_iterations: int, seed
         def run(s: Session) -> Any:
             return queries.dashboard(s, municipalities=[code])
 
-        return run, sum(run(session)["cases_per_phase"].values())
+        return run, sum(run(session).cases_per_phase.values())
 
     plan = [
         ("inbox: tasks_page(assignee, open, by due)", LIST_GOAL_MS, iterations, inbox),

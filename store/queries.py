@@ -8,10 +8,11 @@ import statistics
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
+from pydantic import BaseModel, Field
 from sqlalchemy import Integer, Select, and_, cast, func, or_, select, text, tuple_
 from sqlmodel import Session
 
-from domain.models import Phase
+from domain.models import BasicCondition, Phase, ScreeningStatus, TaskStatus, local_date
 from store.tables import ATTENTION, CaseRow, EventRow, ScreeningRow, TaskRow
 
 MAX_PAGE = 200
@@ -54,8 +55,8 @@ def tasks_page(
     municipalities: list[str] | None = None,
     assignee: str | None = None,
     team: str | None = None,
-    condition: str | None = None,
-    status: str | None = "open",
+    condition: BasicCondition | None = None,
+    status: TaskStatus | None = TaskStatus.OPEN,
     due_before: datetime | None = None,
     due_after: datetime | None = None,
     overdue: bool | None = None,
@@ -160,6 +161,37 @@ def timeline(session: Session, *, case_id: str) -> list[EventRow]:
     return list(session.execute(query).scalars())
 
 
+class TeamAttention(BaseModel):
+    """A team's open tasks that need attention."""
+
+    overdue: int
+    at_risk: int
+
+
+class ReleasedInPeriod(BaseModel):
+    """The cases released in a period, and how they were released. The API names the
+    period's days ``from`` and ``to``."""
+
+    released_from: date | None = Field(serialization_alias="from", description="the first day; None: from the start")
+    released_to: date = Field(serialization_alias="to", description="the last day, by default today in the Netherlands")
+    cases: int
+    with_id_income_and_housing_in_order: float | None = Field(
+        description="the share released with ID, income and housing in order on the day; None without cases"
+    )
+    median_days_benefit_application_to_decision: float | None
+
+
+class Dashboard(BaseModel):
+    """The supervisor's view of the read model."""
+
+    cases_per_phase: dict[Phase, int]
+    screening: dict[BasicCondition, dict[ScreeningStatus, float]] = Field(
+        description="per basic condition of the open cases, the share of each screening status"
+    )
+    teams: dict[str, TeamAttention]
+    released: ReleasedInPeriod
+
+
 def dashboard(
     session: Session,
     *,
@@ -167,28 +199,33 @@ def dashboard(
     released_from: date | None = None,
     released_to: date | None = None,
     today: date | None = None,
-) -> dict[str, Any]:
+) -> Dashboard:
     """Counts per phase, screening shares per condition, overdue and at risk per team, and
     for the cases released in the period: released with ID, income and housing in order,
     and the median days from benefit application to decision."""
 
-    def scoped(query: Select, table: type = CaseRow) -> Select:
+    def scoped(query: Select, table: type[CaseRow | ScreeningRow | TaskRow] = CaseRow) -> Select:
         return query.where(table.municipality.in_(municipalities)) if municipalities is not None else query
 
-    phases = dict(session.execute(scoped(select(CaseRow.phase, func.count()).group_by(CaseRow.phase))).all())
+    phases = {
+        Phase(phase): count
+        for phase, count in session.execute(scoped(select(CaseRow.phase, func.count()).group_by(CaseRow.phase)))
+    }
 
     screening_query = (
         select(ScreeningRow.condition, ScreeningRow.status, func.count())
         .where(ScreeningRow.case_open)
         .group_by(ScreeningRow.condition, ScreeningRow.status)
     )
-    screening: dict[str, dict[str, float]] = {}
+    screening: dict[BasicCondition, dict[ScreeningStatus, float]] = {}
     totals: dict[str, int] = {}
     counted = session.execute(scoped(screening_query, ScreeningRow)).all()
     for condition, _status, count in counted:
         totals[condition] = totals.get(condition, 0) + count
     for condition, status, count in counted:
-        screening.setdefault(condition, {})[status] = round(count / totals[condition], 4)
+        screening.setdefault(BasicCondition(condition), {})[ScreeningStatus(status)] = round(
+            count / totals[condition], 4
+        )
 
     team_query = (
         select(
@@ -202,11 +239,12 @@ def dashboard(
         .group_by(TaskRow.team)
     )
     teams = {
-        team: {"overdue": int(overdue or 0), "at_risk": int(at_risk or 0)}
+        team: TeamAttention(overdue=int(overdue or 0), at_risk=int(at_risk or 0))
         for team, overdue, at_risk in session.execute(scoped(team_query, TaskRow)).all()
     }
 
-    released_to = released_to or today or datetime.now(UTC).date()
+    # Today where the municipalities are, not in UTC: a day behind after Dutch midnight.
+    released_to = released_to or today or local_date(datetime.now(UTC))
     released_query = select(
         func.count(),
         func.count().filter(
@@ -226,18 +264,18 @@ def dashboard(
     if released_from is not None:
         durations_query = durations_query.where(CaseRow.actual_release >= released_from)
     days = [(decided - applied).days for applied, decided in session.execute(scoped(durations_query)).all()]
-    return {
-        "cases_per_phase": phases,
-        "screening": screening,
-        "teams": teams,
-        "released": {
-            "from": released_from,
-            "to": released_to,
-            "cases": released,
-            "with_id_income_and_housing_in_order": round(all_in_order / released, 4) if released else None,
-            "median_days_benefit_application_to_decision": statistics.median(days) if days else None,
-        },
-    }
+    return Dashboard(
+        cases_per_phase=phases,
+        screening=screening,
+        teams=teams,
+        released=ReleasedInPeriod(
+            released_from=released_from,
+            released_to=released_to,
+            cases=released,
+            with_id_income_and_housing_in_order=round(all_in_order / released, 4) if released else None,
+            median_days_benefit_application_to_decision=statistics.median(days) if days else None,
+        ),
+    )
 
 
 def open_cases_per_phase(session: Session) -> list[tuple[str, str, int]]:

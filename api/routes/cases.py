@@ -1,16 +1,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Path, Request
 from temporalio.client import (
+    Client,
     WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
 
 from api.deps import CaseInReach, TemporalDep, UpdateTimeoutDep, case_in_reach
 from api.problems import (
@@ -41,7 +43,19 @@ router = APIRouter(prefix="/v1/cases", tags=["cases"], responses=CASE_PROBLEM_RE
 TaskKey = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="a task's key, e.g. id_document")]
 
 
-async def _update(temporal: TemporalDep, timeout: timedelta, case_id: str, update: Any, arg: Any) -> Any:
+UpdateInput = TypeVar("UpdateInput")
+UpdateResult = TypeVar("UpdateResult")
+
+
+async def _update(
+    temporal: Client,
+    timeout: timedelta,
+    case_id: str,
+    update: UpdateMethodMultiParam[[CaseWorkflow, UpdateInput], UpdateResult],
+    arg: UpdateInput,
+) -> UpdateResult:
+    """Run one of the case's updates, its failures as problems. Typed as the SDK's
+    ``execute_update``: the input is the one the update takes, the result the one it gives."""
     handle = temporal.get_workflow_handle_for(CaseWorkflow.run, case_id)
     try:
         return await handle.execute_update(update, arg, rpc_timeout=timeout)
@@ -56,7 +70,7 @@ async def _update(temporal: TemporalDep, timeout: timedelta, case_id: str, updat
         raise from_rpc_error(err, case_id) from err
 
 
-async def _has_closed(handle: WorkflowHandle) -> bool:
+async def _has_closed(handle: WorkflowHandle[CaseWorkflow, CaseSummary]) -> bool:
     try:
         described = await handle.describe()
     except RPCError:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from api.deps import CaseInReach, SessionDep, case_in_reach
+from api.deps import CaseInReach, SessionDep, TodayDep, case_in_reach
 from api.pages import Cursor, Limit, ReadModelItem, read_page
 from api.problems import CASE_PROBLEM_RESPONSES, PROBLEM_RESPONSES
 from api.security import Action, Principal, allowed
@@ -80,6 +80,7 @@ def _scope(request: Request, principal: Principal, municipality: str | None) -> 
     """The municipalities a list may show: those asked for, within those granted. Another
     municipality's cases are not there, not even as a count."""
     granted = principal.scope
+    scope: list[str] | None
     if municipality is not None:
         scope = [municipality] if granted is None or municipality in granted else []
     else:
@@ -115,8 +116,8 @@ def list_tasks(
         municipalities=_scope(request, principal, municipality),
         assignee=assignee,
         team=team,
-        condition=condition.value if condition else None,
-        status=status.value,
+        condition=condition,
+        status=status,
         due_before=due_before,
         due_after=due_after,
         overdue=overdue,
@@ -176,15 +177,17 @@ def dashboard(
     request: Request,
     principal: Annotated[Principal, allowed(Action.READ_DASHBOARD)],
     session: SessionDep,
+    today: TodayDep,
     municipality: MunicipalityCode | None = None,
     released_from: date | None = None,
     released_to: date | None = None,
-) -> dict:
+) -> queries.Dashboard:
     """Counts per phase, screening per condition, overdue and at risk per team, and the
-    outcome for cases released in a period."""
+    outcome for cases released in a period (by default up to today, in the Netherlands)."""
     return queries.dashboard(
         session,
         municipalities=_scope(request, principal, municipality),
         released_from=released_from,
         released_to=released_to,
+        today=today,
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
@@ -39,15 +40,19 @@ def api_task_queue() -> str:
 
 
 @pytest.fixture
-async def api(dev_env: WorkflowEnvironment, engine: Engine, api_task_queue: str) -> AsyncIterator[httpx.AsyncClient]:
-    """The real app, its lifespan run, with a worker on a fresh task queue; the read model
-    on SQLite and on PostgreSQL."""
-    queue = api_task_queue
-    app = create_app(
-        settings=Settings(task_queue=queue, **TRUST_TEST_KEY), temporal_client=dev_env.client, engine=engine
-    )
+def app(dev_env: WorkflowEnvironment, engine: Engine, api_task_queue: str) -> FastAPI:
+    """The real app on a fresh task queue; the read model on SQLite and on PostgreSQL."""
+    settings = Settings(task_queue=api_task_queue, **TRUST_TEST_KEY)
+    return create_app(settings=settings, temporal_client=dev_env.client, engine=engine)
+
+
+@pytest.fixture
+async def api(
+    app: FastAPI, dev_env: WorkflowEnvironment, engine: Engine, api_task_queue: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of `app`, its lifespan run, with a worker on its task queue."""
     async with (
-        build_worker(dev_env.client, queue, engine, STAND_INS),
+        build_worker(dev_env.client, api_task_queue, engine, STAND_INS),
         app.router.lifespan_context(app),
         # Caroline, a coordinator of every municipality, unless a request says otherwise.
         httpx.AsyncClient(

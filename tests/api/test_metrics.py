@@ -58,7 +58,7 @@ async def test_the_open_cases_per_phase_are_those_of_the_read_model(api, engine,
         frozenset({("municipality", "0758"), ("phase", "notified")}): 1,
     }
     with Session(engine) as session:
-        per_phase = queries.dashboard(session, municipalities=["0855"])["cases_per_phase"]
+        per_phase = queries.dashboard(session, municipalities=["0855"]).cases_per_phase
     assert per_phase == {"notified": 2, "closed": 1}
 
 

@@ -71,6 +71,29 @@ async def test_without_a_valid_token_nothing_is_shown(api):
     assert (await api.get("/healthz", headers={"Authorization": ""})).status_code == 200
 
 
+async def test_a_token_whose_municipalities_are_malformed_is_refused_and_told_why(api):
+    case_id = await start(api, municipality=TILBURG)
+    malformed = {
+        "a number": (855, "a list of municipality codes"),
+        "an object": ({"tilburg": TILBURG}, "a list of municipality codes"),
+        "numbers": ([855, 772], "a list of municipality codes"),
+        "a name": (["Tilburg"], "4-digit CBS municipality codes"),
+        "a code with its prefix": (f"GM{TILBURG}", "4-digit CBS municipality codes"),
+        "one wrong among the right": ([TILBURG, "07720"], "4-digit CBS municipality codes"),
+    }
+    for why, (claim, wrong) in malformed.items():
+        response = await api.get(f"/v1/cases/{case_id}", headers=_signed_by_test_key({"municipalities": claim}))
+        problem = is_problem(response, 401)
+        told = f"{problem['title']} {problem['detail']}"
+        assert "'municipalities' claim" in told and wrong in told, why
+        assert response.headers["www-authenticate"] == "Bearer", why
+        for held in ("855", "772", "tilburg", "Tilburg", "GM"):
+            assert held not in told, f"{why}: the problem echoes the claim"
+    # Not a claim read in part: the same token with the right codes alone is let in.
+    let_in = await api.get(f"/v1/cases/{case_id}", headers=_signed_by_test_key({"municipalities": [TILBURG]}))
+    assert let_in.status_code == 200, let_in.text
+
+
 def _signed_by_test_key(changes: dict) -> dict[str, str]:
     token = bearer("caroline", "caseworker")["Authorization"].removeprefix("Bearer ")
     claims = jwt.decode(token, options={"verify_signature": False}) | changes

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import SQLModel
 
+from api.deps import now
+from domain.models import Phase
+from domain.projection import CaseProjection
 from store.db import upgrade
+from store.projection import write_projection
 from tests.api.test_cases import is_problem, local_date_now, notice_body
 from tests.helpers import CAROLINE, PRISON
 from worker.rebuild import OPEN_CASES, rebuild_projection
@@ -136,6 +140,30 @@ async def test_released_with_conditions_in_order(api):
     assert released["cases"] == 1
     assert released["with_id_income_and_housing_in_order"] == 1.0
     assert released["median_days_benefit_application_to_decision"] == 0
+
+
+async def test_the_dashboard_counts_up_to_today_in_the_netherlands(app, api, engine):
+    # 01:30 on 2 July in Amsterdam (summer time, UTC+2) is still 1 July in UTC.
+    app.dependency_overrides[now] = lambda: datetime(2026, 7, 1, 23, 30, tzinfo=UTC)
+    for number, released_on in enumerate((date(2026, 7, 1), date(2026, 7, 2), date(2026, 7, 3))):
+        case = CaseProjection(
+            case_id=f"case-DJI-AMS-{number}",
+            revision=3,
+            municipality="0363",
+            phase=Phase.RELEASED,
+            prison="PI-AMSTERDAM",
+            detention_start=date(2026, 3, 2),
+            actual_release=released_on,
+            policy_version="nl-default-2026.1",
+            notified_at=datetime(2026, 3, 2, 9, tzinfo=UTC),
+        )
+        write_projection(engine, case)
+
+    released = (await api.get("/v1/dashboard", params={"municipality": "0363"})).json()["released"]
+    assert released["to"] == "2026-07-02", "today is the Dutch date, not UTC's"
+    assert released["cases"] == 2, "released yesterday and today count; tomorrow not yet"
+    asked = await api.get("/v1/dashboard", params={"municipality": "0363", "released_to": "2026-07-01"})
+    assert asked.json()["released"]["cases"] == 1, "a period asked for is the one answered"
 
 
 async def test_rebuild_after_the_tables_are_lost(api, dev_env, engine, database_url, api_task_queue):

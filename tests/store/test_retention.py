@@ -75,7 +75,7 @@ def case(number: int, *, closed_at: datetime | None = None, **changes) -> CasePr
     return CaseProjection(**{**values, **changes})
 
 
-def dashboard(engine) -> dict:
+def dashboard(engine) -> queries.Dashboard:
     with Session(engine) as session:
         return queries.dashboard(session, released_from=date(2027, 1, 1), today=NOW.date())
 

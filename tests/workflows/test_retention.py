@@ -81,7 +81,7 @@ async def keep_history(handle: WorkflowHandle, name: str) -> None:
         (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n")
 
 
-def dashboard(engine: Engine, today: date) -> dict:
+def dashboard(engine: Engine, today: date) -> queries.Dashboard:
     with Session(engine) as session:
         return queries.dashboard(session, released_from=today - timedelta(days=800), today=today)
 
@@ -225,7 +225,7 @@ async def test_offence_data_goes_six_months_after_release_while_the_case_runs_on
     # The case runs on: its work, its read model and its closing as before.
     await serious.complete("aftercare_contact", {"kind": "contact", "contacted_on": str(day)})
     with Session(engine) as session:
-        done, _ = queries.tasks_page(session, status="completed", limit=200)
+        done, _ = queries.tasks_page(session, status=TaskStatus.COMPLETED, limit=200)
     assert (serious.notice.case_id, "aftercare_contact") in {(t.case_id, t.key) for t in done}
     assert (await serious.task("checkin_26w")).status == TaskStatus.OPEN
     for key in AFTERCARE[1:]:
