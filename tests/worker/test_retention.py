@@ -10,11 +10,9 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 from temporalio.client import (
@@ -25,41 +23,19 @@ from temporalio.client import (
     WorkflowHandle,
 )
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.testing import WorkflowEnvironment
 
 from core.commands import start_case
 from core.settings import Settings
-from core.temporal import data_converter
 from domain.models import RecordEventInput, local_date
 from domain.policy import load_policy
 from domain.retention import RetentionInput
 from store.tables import CaseRow
-from tests.helpers import STAND_INS, TEST_KEY_LINE, TEST_KEYRING, notice
+from tests.helpers import STAND_INS, TEST_KEY_LINE, notice
 from worker import retention
 from worker.temporal import build_worker
-from workflows import search_attributes
 from workflows.case import CaseWorkflow
 
 BIN = Path(sys.prefix) / "bin"
-# The dev server deletes a closed run once its visibility record is written; by default
-# it acknowledges those every 30 to 60 seconds.
-QUICK_DELETION = [
-    arg
-    for name in ("history.visibilityProcessorUpdateAckInterval", "history.transferProcessorUpdateAckInterval")
-    for arg in ("--dynamic-config-value", f'{name}="1s"')
-]
-
-
-@pytest.fixture(scope="module")
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        data_converter=data_converter(TEST_KEYRING),
-        dev_server_existing_path=str(BIN / "temporal"),
-        search_attributes=search_attributes.ALL,
-        dev_server_extra_args=["--log-level", "error", *QUICK_DELETION],
-    )
-    yield env
-    await env.shutdown()
 
 
 async def gone(client: Client, case_id: str, run_id: str | None = None, timeout: float = 30) -> bool:
