@@ -4,7 +4,7 @@ A token is a JWT from the municipality's identity provider (verified against its
 or, on one machine, from the development key that `reentry token` signs with. Its
 claims name a user (a person, or a partner system such as the prison service), the
 roles and the municipalities granted. Every audited route declares one `Action`;
-`PERMISSIONS` says which roles may perform it, and is the matrix in the README.
+`PERMISSIONS` says which roles may perform it, and is the matrix in docs/security.md.
 """
 
 from __future__ import annotations

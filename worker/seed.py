@@ -1,4 +1,4 @@
-"""Demo and training data: cases in the courses of shared/SCENARIOS.md, through the API.
+"""Demo and training data: cases in the courses of docs/scenarios.md, through the API.
 
 Everything goes through the HTTP API, as the prison service and caseworkers would send
 it, so the cases are real: they escalate, and their tasks can be completed. Residents,

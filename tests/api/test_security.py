@@ -27,7 +27,7 @@ from tests.api.test_cases import is_problem, local_date_now, notice_body
 from tests.helpers import CAROLINE, PRISON, STAND_INS, TRUST_TEST_KEY, bearer
 from worker.temporal import build_worker
 
-README = Path(__file__).parents[2] / "README.md"
+SECURITY_DOC = Path(__file__).parents[2] / "docs" / "security.md"
 TILBURG, EINDHOVEN = "0855", "0772"
 
 
@@ -273,8 +273,8 @@ async def test_role_x_endpoint(matrix, role: str, endpoint: str):
         assert is_problem(response, 403)["type"] == "urn:reentry:problem:forbidden"
 
 
-def test_the_readme_shows_the_matrix_the_code_enforces():
-    lines = README.read_text(encoding="utf-8").splitlines()
+def test_the_security_page_shows_the_matrix_the_code_enforces():
+    lines = SECURITY_DOC.read_text(encoding="utf-8").splitlines()
     first = next(i for i, line in enumerate(lines) if line.startswith("| action | endpoint |"))
     table = list(itertools.takewhile(lambda line: line.startswith("|"), lines[first:]))
     roles = [cell.strip() for cell in table[0].strip("|").split("|")][2:]

@@ -160,9 +160,9 @@ income:
         load_simulator_config(None, {"REENTRY_SIM_FAULTS__INCOME__ERORR_RATE": "0.1"})  # a typo is an error
 
 
-def test_the_readmes_example_configuration_is_valid():
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    example = readme.split("### Faults")[1].split("```yaml\n")[1].split("```")[0]
+def test_the_partner_pages_example_configuration_is_valid():
+    page = (Path(__file__).parents[2] / "docs" / "partners.md").read_text()
+    example = page.split("## Faults")[1].split("```yaml\n")[1].split("```")[0]
     config = SimulatorConfig.model_validate(yaml.safe_load(example))
     income = config.faults.for_partner(Partner.INCOME)
     assert (config.seed, income.error_rate, income.latency.spike, len(income.outages)) == (7, 0.1, 3, 2)

@@ -1,4 +1,4 @@
-"""The courses a case really takes (shared/SCENARIOS.md), under the time-skipping server."""
+"""The courses a case really takes (docs/scenarios.md), under the time-skipping server."""
 
 from __future__ import annotations
 
