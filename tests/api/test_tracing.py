@@ -250,8 +250,10 @@ async def test_a_task_done_on_a_running_case_is_a_trace_that_the_cases_handling_
     handled = named(traced.spans, "HandleUpdate:complete_task")
     assert handled.context.trace_id != server.context.trace_id
     assert [link.context.span_id for link in handled.links] == [update.context.span_id]
-    projected = named(traced.spans, "RunActivity:project_case")
-    assert projected.context.trace_id == handled.context.trace_id
+    # The case's projection of the completed task runs in the handling's trace (another
+    # projection, of a partner's answer arriving meanwhile, may run beside it).
+    projections = [s for s in traced.spans if s.name == "RunActivity:project_case"]
+    assert handled.context.trace_id in {s.context.trace_id for s in projections}
 
 
 async def test_no_span_holds_a_bsn_a_name_or_a_token(traced_api, traced, simulator, monkeypatch):
