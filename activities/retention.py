@@ -29,7 +29,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.errors import ErrorType
+from domain.mayoral import EraseNoticeInput
 from domain.retention import (
+    RETENTION_ACTOR,
     CaseRef,
     CaseRuns,
     DueCases,
@@ -40,6 +42,7 @@ from domain.retention import (
 )
 from store import retention as store
 from workflows.case import CaseWorkflow
+from workflows.mayoral import MayoralNoticeWorkflow
 
 
 class RetentionActivities:
@@ -69,7 +72,32 @@ class RetentionActivities:
             )
         return DueCases(case_ids=ids, next_after=after)
 
+    @activity.defn
+    def find_notices_to_erase(self, input: FindDueCases) -> DueCases:
+        """Mayoral notices whose term after the return, or after the leave, has ended."""
+        assert input.released_on_or_before is not None
+        with Session(self._engine) as session:
+            ids, after = store.notices_to_erase(
+                session, erase_from_on_or_before=input.released_on_or_before, after=input.after, limit=input.limit
+            )
+        return DueCases(case_ids=ids, next_after=after)
+
     # ------------------------------------------------------------------ Temporal
+
+    @activity.defn
+    async def erase_notice_in_temporal(self, input: CaseRef) -> CaseRuns:
+        """Have a running notice erase its data and close; answer all its runs, to delete."""
+        handle = self._client.get_workflow_handle_for(MayoralNoticeWorkflow.run, input.case_id)
+        described = await _describe(handle)
+        if described is None:
+            return CaseRuns(case_id=input.case_id)
+        if described.status == WorkflowExecutionStatus.RUNNING:
+            with contextlib.suppress(RPCError):  # closed meanwhile: its runs go all the same
+                await handle.execute_update(MayoralNoticeWorkflow.erase, EraseNoticeInput(actor=RETENTION_ACTOR))
+        await self._closed(input.case_id, described.run_id)
+        described = await _describe(handle)
+        run_id = described.run_id if described else ""
+        return CaseRuns(case_id=input.case_id, run_ids=await self._runs(input.case_id, run_id))
 
     @activity.defn
     async def erase_offence_in_case(self, input: CaseRef) -> CaseRuns:
@@ -157,6 +185,10 @@ class RetentionActivities:
     @activity.defn
     def scrub_offence(self, input: ScrubInput) -> bool:
         return store.erase_offence(self._engine, case_id=input.case_id, erased_at=input.erased_at)
+
+    @activity.defn
+    def scrub_notice(self, input: ScrubInput) -> bool:
+        return store.erase_notice(self._engine, workflow_id=input.case_id, erased_at=input.erased_at)
 
     @activity.defn
     def scrub_case(self, input: ScrubInput) -> bool:

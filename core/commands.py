@@ -16,9 +16,12 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.mayoral import MayoralNotice, StartNoticeInput
+from domain.mayoral import NoticeReceipt as MayoralNoticeReceipt
 from domain.models import DetentionNotice, NoticeReceipt, StartCaseInput
 from domain.policy import Policy
 from workflows.case import CaseWorkflow
+from workflows.mayoral import MayoralNoticeWorkflow
 
 
 async def start_case(
@@ -56,3 +59,38 @@ async def start_case(
     with contextlib.suppress(WorkflowAlreadyStartedError, RPCError):
         await operation.workflow_handle()
     return NoticeReceipt(case_id=notice.case_id, created=False)
+
+
+class NoMayoralTrack(Exception):
+    """The policy has no mayoral section: this installation takes no BIJ notices."""
+
+
+async def start_notice(
+    client: Client,
+    notice: MayoralNotice,
+    *,
+    policy: Policy,
+    task_queue: str,
+    timeout: timedelta | None = None,
+) -> MayoralNoticeReceipt:
+    """Start the mayor's track of a BIJ notice, exactly once, as ``start_case`` does a case."""
+    if policy.mayoral is None:
+        raise NoMayoralTrack(f"policy {policy.version} has no mayoral section")
+    operation = WithStartWorkflowOperation(
+        MayoralNoticeWorkflow.run,
+        StartNoticeInput(notice=notice, policy=policy.mayoral, policy_version=policy.version),
+        id=notice.workflow_id,
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
+    try:
+        return await client.execute_update_with_start_workflow(
+            MayoralNoticeWorkflow.receive_notice, notice, start_workflow_operation=operation, rpc_timeout=timeout
+        )
+    except (WorkflowAlreadyStartedError, RPCError) as err:
+        if isinstance(err, RPCError) and err.status != RPCStatusCode.ALREADY_EXISTS:
+            raise
+    with contextlib.suppress(WorkflowAlreadyStartedError, RPCError):
+        await operation.workflow_handle()
+    return MayoralNoticeReceipt(notice_id=notice.notice_id, created=False)

@@ -364,6 +364,13 @@ class CaseState(BaseModel):
         return next((t for t in self.tasks if t.key == key), None)
 
     @property
+    def closed(self) -> bool:
+        return self.phase == Phase.CLOSED
+
+    def consent_withdrawn(self, condition: BasicCondition) -> bool:
+        return self.screening.get(condition) == ScreeningStatus.NO_CONSENT
+
+    @property
     def responsible_municipality(self) -> str:
         """The municipality whose staff may see the case: the new one once it has been handed over."""
         if self.closed_reason == ClosedReason.MOVED and self.moved_to is not None:

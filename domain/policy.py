@@ -182,6 +182,114 @@ class ProbationAdviceRequest(FollowUpFigures):
     unavailable_within: timedelta = timedelta(days=5)
 
 
+# ---------------------------------------------------------------------------
+# The mayor's track (BIJ): the Handelingskader BIJ as the mayor's office's playbook.
+
+
+class MayoralAnchor(StrEnum):
+    """What a deadline of the mayor's track is counted from."""
+
+    NOTICE = "notice"  # the moment the notice was received
+    DATE = "date"  # the day of the return, or the first day of the leave; moves when it moves
+    END = "end"  # the day of the return, or the last day of the leave: what is evaluated after
+    EVENT = "event"  # the moment the event in ``on_event`` was recorded
+
+
+class MayoralCondition(StrEnum):
+    """When a task of the mayor's track applies; a template applies when all of its hold."""
+
+    UNREST_EXPECTED = "unrest_expected"  # the notice says public unrest is expected
+    MEASURES = "measures"  # the risk assessment decided that measures are needed
+    RETURN = "return"
+    LEAVE = "leave"
+
+
+MayoralOutcomeKind = Literal["note", "notice_registered", "information", "assessment", "measures"]
+MunicipalityPattern = Annotated[str, Field(pattern=r"^[0-9]{4}$")]
+
+
+class MayoralTaskTemplate(PolicyModel):
+    key: TaskKey
+    title: str
+    # The team of the mayor's office that does it; None: the track's own team.
+    team: str | None = None
+    anchor: MayoralAnchor
+    offset: timedelta = timedelta(0)
+    # Created only this long after its anchor (the evaluation, after the date).
+    opens_after: timedelta | None = None
+    prerequisites: list[str] = []
+    when: list[MayoralCondition] = []
+    # ``probation_advice_failed``: probation gave no advice to the mayor within the bound.
+    on_event: Literal["probation_advice_failed"] | None = None
+    outcome: MayoralOutcomeKind = "note"
+    guidance: str = ""
+
+    @model_validator(mode="after")
+    def _event_anchored(self) -> MayoralTaskTemplate:
+        if (self.anchor == MayoralAnchor.EVENT) != (self.on_event is not None):
+            raise ValueError(f"{self.key}: on_event is needed exactly when anchor is event")
+        return self
+
+
+class MayoralProbationAdvice(FollowUpFigures):
+    """How the mayor's track asks probation for its advice to the mayor; unavailable past
+    the bound, the mayor's office asks by hand (the task on ``probation_advice_failed``)."""
+
+    unavailable_within: timedelta = timedelta(days=3)
+
+
+class MayoralPolicy(PolicyModel):
+    """The mayor's track: its team, its ladder, its playbook, and the municipalities' choices."""
+
+    team: str = "openbare-orde"
+    # The notice time the playbook is written for. A notice that comes with less (a leave
+    # a few days ahead) gets the same steps compressed into the time there is, in order.
+    full_notice: timedelta = timedelta(days=28)
+    # A reminder before the due date; at it the public-order coordinator hears; this long
+    # after it the mayor's chief of staff.
+    escalation: EscalationLadder
+    # Municipalities that chose to act only on notices where public unrest is expected:
+    # their other notices are recorded as received and filtered, counted, and erased.
+    only_unrest_expected: list[MunicipalityPattern] = []
+    # Whether casework may see that a notice exists for a case (never what it says).
+    casework_sees_notice: bool = False
+    # Ask probation for its advice to the mayor, and record it as codes. None: by hand.
+    probation_advice: MayoralProbationAdvice | None = None
+    tasks: list[MayoralTaskTemplate]
+
+    @model_validator(mode="after")
+    def _playbook_complete(self) -> MayoralPolicy:
+        keys = [t.key for t in self.tasks]
+        dupes = {k for k in keys if keys.count(k) > 1}
+        if dupes:
+            raise ValueError(f"mayoral: task keys used twice: {', '.join(sorted(dupes))}")
+        for t in self.tasks:
+            for ref in t.prerequisites:
+                if ref not in keys:
+                    raise ValueError(f"mayoral: {t.key}: refers to unknown task {ref!r}")
+        outcomes = [t.outcome for t in self.tasks]
+        for needed, why in (
+            ("notice_registered", "registers the notice and says whether it concerns the municipality"),
+            ("assessment", "assesses the risk to public order"),
+        ):
+            if outcomes.count(needed) != 1:
+                raise ValueError(f"mayoral: the playbook needs exactly one task with outcome: {needed}, which {why}")
+        if self.full_notice <= timedelta(0):
+            raise ValueError("mayoral.full_notice must be positive")
+        if self.probation_advice is not None:
+            if self.probation_advice.unavailable_within <= timedelta(0):
+                raise ValueError("mayoral.probation_advice.unavailable_within must be positive")
+            if not any(t.on_event == "probation_advice_failed" for t in self.tasks):
+                raise ValueError(
+                    "mayoral: a playbook that asks probation needs a task on_event probation_advice_failed:"
+                    " without it nobody would ask for the advice when probation does not answer"
+                )
+        return self
+
+    def template(self, key: str) -> MayoralTaskTemplate | None:
+        return next((t for t in self.tasks if t.key == key), None)
+
+
 class Policy(PolicyModel):
     version: str
     short_stay_max: timedelta
@@ -204,6 +312,8 @@ class Policy(PolicyModel):
     probation_advice: ProbationAdviceRequest | None = None
     # Which task plays which part in the case's own course (see ``TaskRoles``).
     roles: TaskRoles = TaskRoles()
+    # The mayor's track (BIJ); None: the municipality receives no mayoral notices here.
+    mayoral: MayoralPolicy | None = None
 
     @model_validator(mode="after")
     def _references_known(self, info: ValidationInfo) -> Policy:

@@ -138,7 +138,7 @@ class OffenceErasure(BaseModel):
 class RetentionStage(BaseModel):
     """Which kind of erasure a pass is at, and after which case id."""
 
-    kind: Literal["closed_cases", "offences"] = "closed_cases"
+    kind: Literal["closed_cases", "offences", "mayoral_notices"] = "closed_cases"
     after: str | None = None
 
 
@@ -152,6 +152,8 @@ class RetentionReport(BaseModel):
     released_on_or_before: date
     cases_erased: int = 0
     offences_erased: int = 0
+    # Mayoral notices (BIJ) whose term ended after the return, or after the leave.
+    notices_erased: int = 0
     runs_deleted: int = 0
     failed: list[str] = []
 

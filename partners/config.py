@@ -125,6 +125,8 @@ class CivilAffairsBehaviour(_Config):
 
 class ProbationBehaviour(_Config):
     advice_after: timedelta = timedelta(weeks=3)
+    # Probation's advice to the mayor on a BIJ notice: within a week of being asked.
+    mayoral_advice_after: timedelta = timedelta(days=5)
 
 
 class SimulatorConfig(_Config):

@@ -199,6 +199,8 @@ class CivilAffairsOffice:
 @dataclass
 class ProbationOffice:
     first_asked: dict[str, datetime] = field(default_factory=dict)
+    # BIJ notices whose advice to the mayor was asked for, and when first.
+    mayoral_first_asked: dict[str, datetime] = field(default_factory=dict)
 
 
 @dataclass

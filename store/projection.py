@@ -9,8 +9,9 @@ from sqlalchemy import Engine, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from domain.mayoral import NoticeProjection
 from domain.projection import CaseProjection
-from store.tables import FAR_FUTURE, CaseRow, EventRow, NotificationRow, ScreeningRow, TaskRow
+from store.tables import FAR_FUTURE, CaseRow, EventRow, MayoralNoticeRow, NotificationRow, ScreeningRow, TaskRow
 
 
 def upsert(session: Session, table: type) -> Any:
@@ -115,3 +116,28 @@ def write_projection(engine: Engine, p: CaseProjection, *, same_revision_too: bo
                 ],
             )
     return True
+
+
+def write_notice_projection(engine: Engine, p: NoticeProjection) -> bool:
+    """Write one mayoral notice; False when the read model has this revision or a newer one."""
+    # ``erased_at`` is retention's to set, when it has made the row anonymous.
+    values = p.model_dump(mode="python")
+    values["measure_types"] = ",".join(p.measure_types)
+    values["erase_from"] = p.ends_on if p.kind == "leave" and p.ends_on else p.starts_on
+    values["projected_at"] = datetime.now(UTC)
+    values = in_utc(values)
+    with Session(engine) as session, session.begin():
+        inserted = session.execute(
+            upsert(session, MayoralNoticeRow)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["workflow_id"])
+            .returning(MayoralNoticeRow.workflow_id)
+        ).first()
+        if inserted is not None:
+            return True
+        changed = session.execute(
+            update(MayoralNoticeRow)
+            .where(MayoralNoticeRow.workflow_id == p.workflow_id, MayoralNoticeRow.revision < p.revision)  # type: ignore[arg-type]
+            .values(**values)
+        )
+        return bool(changed.rowcount)  # type: ignore[attr-defined]

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from domain.retention import MAYORAL_OFFENCES
 from store.projection import in_utc
-from store.tables import CaseRow, EventRow, NotificationRow, ScreeningRow, TaskRow
+from store.tables import CaseRow, EventRow, MayoralNoticeRow, NotificationRow, ScreeningRow, TaskRow
 
 ERASED_ID_PREFIX = "erased-"
 
@@ -126,3 +126,50 @@ def erase_case(engine: Engine, *, case_id: str, erased_at: datetime) -> bool:
             update(CaseRow).where(CaseRow.case_id == case_id).values(case_id=anonymous_id, **EMPTIED, **moments)
         )
     return True
+
+
+def notices_to_erase(
+    session: Session, *, erase_from_on_or_before: date, after: str | None = None, limit: int = 100
+) -> tuple[list[str], str | None]:
+    """Mayoral notices whose return, or the end of whose leave, lies on or before the day,
+    not yet erased: a page of their workflow ids."""
+    query = select(MayoralNoticeRow.workflow_id).where(
+        MayoralNoticeRow.erased_at.is_(None), MayoralNoticeRow.erase_from <= erase_from_on_or_before
+    )
+    if after is not None:
+        query = query.where(MayoralNoticeRow.workflow_id > after)
+    ids = list(session.execute(query.order_by(MayoralNoticeRow.workflow_id).limit(limit + 1)).scalars())
+    if len(ids) > limit:
+        return ids[:limit], ids[limit - 1]
+    return ids, None
+
+
+def erase_notice(engine: Engine, *, workflow_id: str, erased_at: datetime) -> bool:
+    """Make a notice's row anonymous: a random id, no notice or detention id, no offence or
+    measure, the month of its date only. What the overview counts stays. False when there
+    was nothing left to do."""
+    with Session(engine) as session, session.begin():
+        row = session.get(MayoralNoticeRow, workflow_id)
+        if row is None or row.erased_at is not None:
+            return False
+        month = row.starts_on.replace(day=1)
+        erased = session.execute(
+            update(MayoralNoticeRow)
+            .where(MayoralNoticeRow.workflow_id == workflow_id)  # type: ignore[arg-type]
+            .values(
+                **in_utc(
+                    {
+                        "workflow_id": f"erased-{uuid.uuid4().hex}",
+                        "notice_id": None,
+                        "detention_id": None,
+                        "offence_category": None,
+                        "measure": None,
+                        "starts_on": month,
+                        "ends_on": None,
+                        "erase_from": month,
+                        "erased_at": erased_at,
+                    }
+                )
+            )
+        )
+        return bool(erased.rowcount)  # type: ignore[attr-defined]

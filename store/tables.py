@@ -226,3 +226,46 @@ class IntakeCursorRow(SQLModel, table=True):
     source: str = Field(primary_key=True, max_length=40)
     cursor: str | None = Field(default=None, max_length=500)
     updated_at: datetime = Field(sa_column=utc(nullable=False))
+
+
+class MayoralNoticeRow(SQLModel, table=True):
+    """A BIJ notice of the mayor's track: codes and dates, never a name or BSN. Read by
+    the mayor's office only. Erased at the end of its term down to what the overview
+    counts: a random id, the month of the date, the kind, the decision and the measures'
+    types (``store/retention.py``)."""
+
+    __tablename__ = "mayoral_notices"
+    __table_args__ = (
+        Index("ix_mayoral_municipality_received", "municipality", "received_at", "workflow_id"),
+        Index("ix_mayoral_status", "status"),
+        Index("ix_mayoral_retention", "erase_from", postgresql_where=text(NOT_ERASED), sqlite_where=text(NOT_ERASED)),
+    )
+
+    workflow_id: str = Field(primary_key=True, max_length=80)
+    notice_id: str | None = Field(default=None, max_length=64)  # None once erased
+    detention_id: str | None = Field(default=None, max_length=64)  # None once erased
+    revision: int
+    municipality: str = Field(max_length=4)
+    kind: str = Field(max_length=16)
+    status: str = Field(max_length=16)
+    closed_reason: str | None = Field(default=None, max_length=32)
+    closed_at: datetime | None = Field(default=None, sa_column=utc())
+    received_at: datetime = Field(sa_column=utc(nullable=False))
+    starts_on: date
+    ends_on: date | None = None
+    # The day the term of erasure counts from: the return, or the end of the leave.
+    erase_from: date
+    offence_category: str | None = Field(default=None, max_length=16)  # None once erased
+    measure: str | None = Field(default=None, max_length=8)  # None once erased
+    unrest_expected: bool = False
+    compressed: bool = False
+    decision: str | None = Field(default=None, max_length=16)
+    assessed_at: datetime | None = Field(default=None, sa_column=utc())
+    assessed_before_date: bool | None = None
+    # The types of the measures decided, comma-separated (area_ban,restraining_order).
+    measure_types: str = Field(default="", max_length=200)
+    open_tasks: int = 0
+    overdue_count: int = 0
+    policy_version: str = Field(max_length=64)
+    projected_at: datetime = Field(sa_column=utc(nullable=False))
+    erased_at: datetime | None = Field(default=None, sa_column=utc())

@@ -8,6 +8,7 @@ import tempfile
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from stdnum.nl import bsn as stdnum_bsn
 from temporalio import activity
@@ -16,9 +17,18 @@ from temporalio.client import Client
 from activities.partners.civil_affairs import IdAppointment, IdAppointmentQuery, IdAppointmentRequest
 from activities.partners.income import BenefitApplication, BenefitApplicationQuery, BenefitApplicationRequest
 from activities.partners.population_register import RegistrationCheck
-from activities.partners.probation import ProbationAdvice, ProbationQuery, ProbationStatus, Supervision
+from activities.partners.probation import (
+    MayoralAdvice,
+    MayoralAdviceQuery,
+    MayoralAdviceStatus,
+    ProbationAdvice,
+    ProbationQuery,
+    ProbationStatus,
+    Supervision,
+)
 from api.tokens import create_development_key, issue_token
 from core.codec import Keyring
+from domain.mayoral import MayoralNotice
 from domain.models import DetentionNotice, Person
 from domain.registration import Registration
 from workflows.case import CaseWorkflow
@@ -57,6 +67,28 @@ def notice(
         expected_release=today + release_in if release_in is not None else None,
         offence_category=offence,
         conviction_final=conviction_final,
+    )
+
+
+def bij_notice(
+    today: date, *, kind: str = "return", starts_in: timedelta = timedelta(weeks=6), **fields: Any
+) -> MayoralNotice:
+    """A BIJ notice to the mayor of a made-up resident: a return, or a two-day leave."""
+    starts_on = today + starts_in
+    return MayoralNotice.model_validate(
+        {
+            "notice_id": f"BIJ-T-{uuid.uuid4().hex[:10]}",
+            "kind": kind,
+            "detention_id": f"DJI-T-{uuid.uuid4().hex[:10]}",
+            "person": {"bsn": next_bsn(), "given_names": "Jan", "surname": "Jansen", "birth_date": "1980-05-17"},
+            "municipality": "0855",
+            "prison": "PI-VUGHT",
+            "starts_on": str(starts_on),
+            "ends_on": str(starts_on + timedelta(days=2)) if kind == "leave" else None,
+            "offence_category": "violent",
+            "measure": "tbs" if kind == "leave" else "none",
+            **fields,
+        }
     )
 
 
@@ -126,6 +158,17 @@ async def advice_requested(query: ProbationQuery) -> ProbationStatus:
     )
 
 
+@activity.defn(name="read_mayoral_advice")
+async def mayoral_advice_requested(query: MayoralAdviceQuery) -> MayoralAdviceStatus:
+    """Probation's advice to the mayor, requested and never issued (tests/workflows/test_mayoral.py
+    asks the simulator)."""
+    return MayoralAdviceStatus(
+        notice_id=query.notice_id,
+        organisation="Reclassering Nederland",
+        advice=MayoralAdvice(status="requested", requested_on=date(2026, 1, 1)),
+    )
+
+
 # The partners that cases call, stood in for tests that do not exercise them.
 STAND_INS = [
     registered_here,
@@ -134,6 +177,7 @@ STAND_INS = [
     appointment_booked,
     appointment_in_production,
     advice_requested,
+    mayoral_advice_requested,
 ]
 
 

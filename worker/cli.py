@@ -317,6 +317,10 @@ async def _retention(settings: Settings) -> None:
         f"cases whose offence data was erased: {report.offences_erased} (released on or before"
         f" {report.released_on_or_before}, term {report.mayoral_term})"
     )
+    print(
+        f"mayoral notices erased: {report.notices_erased}"
+        f" (their return or leave on or before {report.released_on_or_before})"
+    )
     print(f"case runs deleted in Temporal: {report.runs_deleted}")
     if report.failed:
         print(f"could not be erased, due again in the next pass: {' '.join(report.failed)}")

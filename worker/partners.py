@@ -75,6 +75,7 @@ async def partner_activities(
                 civil_affairs.book_id_appointment,
                 civil_affairs.read_id_appointment,
                 probation.read_probation_advice,
+                probation.read_mayoral_advice,
                 delivery.mail_task_notification,
                 delivery.publish_task_notification,
                 delivery.publish_case_closed,

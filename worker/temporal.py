@@ -20,11 +20,12 @@ from activities.retention import RetentionActivities
 from domain.policy import load_policy
 from workflows.case import CaseWorkflow
 from workflows.intake import MessageBoxIntakeWorkflow
+from workflows.mayoral import MayoralNoticeWorkflow
 from workflows.retention import RetentionWorkflow
 
 logger = logging.getLogger("reentry.worker")
 
-WORKFLOWS = [CaseWorkflow, RetentionWorkflow, MessageBoxIntakeWorkflow]
+WORKFLOWS = [CaseWorkflow, MayoralNoticeWorkflow, RetentionWorkflow, MessageBoxIntakeWorkflow]
 
 
 def build_worker(
@@ -52,6 +53,7 @@ def build_worker(
             notifications.send_notification,
             notifications.announce_case_closed,
             projection.project_case,
+            projection.project_notice,
             *partners,
             retention.find_cases_to_erase,
             retention.find_offences_to_erase,
@@ -60,6 +62,9 @@ def build_worker(
             retention.delete_case_runs,
             retention.scrub_offence,
             retention.scrub_case,
+            retention.find_notices_to_erase,
+            retention.erase_notice_in_temporal,
+            retention.scrub_notice,
             intake.read_intake_cursor,
             intake.take_in_messages,
         ],

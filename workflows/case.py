@@ -4,7 +4,6 @@ aftercare. Id ``case-<detention id>``; no personal data in ids or search attribu
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime, timedelta
 
 from temporalio import workflow
@@ -12,6 +11,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from workflows import search_attributes as sa
+from workflows.delivery import Outbox
 from workflows.follow_ups import (
     PARTNERS,
     SYSTEM_ACTOR,
@@ -48,7 +48,6 @@ with workflow.unsafe.imports_passed_through():
         LeaveGranted,
         MovedToMunicipality,
         NoticeReceipt,
-        Notification,
         Outcome,
         Phase,
         PlanAgreed,
@@ -94,9 +93,8 @@ class CaseWorkflow:
             ),
         )
         self._changed = False
-        self._outbox: list[Notification] = []
         # Reminders and escalations on their way, beside the case's own loop.
-        self._delivery: asyncio.Task[None] | None = None
+        self._outbox = Outbox(self.changed_by, self._state.notifications.append)
         self._search_attributes: dict[str, object] = {}
         # This run's history holds data that has since been erased: hand over to a new run.
         self._renew_run = False
@@ -121,9 +119,9 @@ class CaseWorkflow:
             self._changed = False
             tipping = self._refresh()
             # A mail server that is down holds up no one: the case goes on meanwhile.
-            self._start_delivery()
+            self._outbox.start()
             if self._state.phase == Phase.CLOSED:
-                await self._finish_delivery()
+                await self._outbox.finish()
             await self._project()
             if self._state.phase == Phase.CLOSED and not self._changed:
                 break
@@ -132,7 +130,7 @@ class CaseWorkflow:
                 # its run); the next run takes it up again, for the time that is left.
                 await self._follow_ups.stop()
                 # The outbox is not carried over: what is in it goes out in this run.
-                await self._finish_delivery()
+                await self._outbox.finish()
                 # Drain handlers first: an update accepted but not finished would be lost.
                 # A handler that changes the case waits for its projection, which the next
                 # pass writes: then go round once more.
@@ -210,35 +208,6 @@ class CaseWorkflow:
         """Read-your-writes: an update answers once the read model shows its change, so a
         caseworker's inbox never shows a task as open that they have just completed."""
         await workflow.wait_condition(lambda: self._state.projected_revision >= revision)
-
-    def _start_delivery(self) -> None:
-        if self._outbox and (self._delivery is None or self._delivery.done()):
-            self._delivery = asyncio.create_task(self._deliver_beside_the_loop())
-
-    async def _finish_delivery(self) -> None:
-        """Wait until the outbox is empty: everything in it delivered, or given up on."""
-        while True:
-            if self._delivery is not None and not self._delivery.done():
-                await self._delivery
-            if not self._outbox:
-                return
-            self._start_delivery()
-
-    async def _deliver_beside_the_loop(self) -> None:
-        while self._outbox:
-            notification = self._outbox.pop(0)
-            level, key = notification.level.value, notification.task_key
-            try:
-                await workflow.execute_activity_method(
-                    NotificationActivities.send_notification, notification, **NOTIFICATION_DELIVERY.kwargs()
-                )
-            except ActivityError:
-                # Not delivered within the bound: the timeline says so, the ladder goes on.
-                self.changed_by(SYSTEM_ACTOR, f"{level}_not_delivered", task_key=key)
-                continue
-            notification.sent_at = workflow.now()
-            self._state.notifications.append(notification)
-            self.changed_by(SYSTEM_ACTOR, f"{level}_sent", task_key=key)
 
     def _refresh(self) -> datetime | None:
         """Bring derived state up to date with the clock: tasks, due dates, the ladder,

@@ -59,9 +59,14 @@ class RetentionWorkflow:
         progress = input.progress or self._begin(input)
         report, stage = progress.report, progress.stage
         while True:
-            closed_cases = stage.kind == "closed_cases"
+            closed_cases, notices = stage.kind == "closed_cases", stage.kind == "mayoral_notices"
+            find = {
+                "closed_cases": RetentionActivities.find_cases_to_erase,
+                "offences": RetentionActivities.find_offences_to_erase,
+                "mayoral_notices": RetentionActivities.find_notices_to_erase,
+            }[stage.kind]
             due = await workflow.execute_activity_method(
-                RetentionActivities.find_cases_to_erase if closed_cases else RetentionActivities.find_offences_to_erase,
+                find,
                 FindDueCases(
                     closed_before=report.closed_before,
                     released_on_or_before=report.released_on_or_before,
@@ -70,13 +75,15 @@ class RetentionWorkflow:
                 ),
                 **FIND,
             )
-            erase = self._erase_case if closed_cases else self._erase_offence
+            erase = self._erase_case if closed_cases else self._erase_notice if notices else self._erase_offence
             results = await asyncio.gather(*(erase(case_id, report.as_of) for case_id in due.case_ids))
             for case_id, result in zip(due.case_ids, results, strict=True):
                 if result.failed:
                     report.failed.append(case_id)
                 elif result.erased and closed_cases:
                     report.cases_erased += 1
+                elif result.erased and notices:
+                    report.notices_erased += 1
                 elif result.erased:
                     report.offences_erased += 1
                 report.runs_deleted += result.runs_deleted
@@ -84,15 +91,19 @@ class RetentionWorkflow:
                 stage = RetentionStage(kind=stage.kind, after=due.next_after)
             elif closed_cases:
                 stage = RetentionStage(kind="offences")
+            elif not notices:
+                stage = RetentionStage(kind="mayoral_notices")
             else:
                 break
             if workflow.info().is_continue_as_new_suggested():
                 progress = RetentionProgress(stage=stage, report=report)
                 workflow.continue_as_new(input.model_copy(update={"progress": progress}))
         workflow.logger.info(
-            "retention pass: %d closed cases erased, offence data of %d cases erased, %d runs deleted, %d failed",
+            "retention pass: %d closed cases erased, offence data of %d cases erased, %d mayoral notices erased,"
+            " %d runs deleted, %d failed",
             report.cases_erased,
             report.offences_erased,
+            report.notices_erased,
             report.runs_deleted,
             len(report.failed),
         )
@@ -134,6 +145,21 @@ class RetentionWorkflow:
             deleted = await self._delete(runs)
             erased = await workflow.execute_activity_method(
                 RetentionActivities.scrub_offence, ScrubInput(case_id=case_id, erased_at=at), **STEP
+            )
+        except ActivityError:
+            return _Erased(failed=True)
+        return _Erased(erased=erased, runs_deleted=deleted)
+
+    async def _erase_notice(self, workflow_id: str, at: datetime) -> _Erased:
+        """A mayoral notice past its term: its data out of the notice, which closes, every
+        run deleted, the read model's row made anonymous (the overview still counts it)."""
+        try:
+            runs = await workflow.execute_activity_method(
+                RetentionActivities.erase_notice_in_temporal, CaseRef(case_id=workflow_id), **HAND_OVER
+            )
+            deleted = await self._delete(runs)
+            erased = await workflow.execute_activity_method(
+                RetentionActivities.scrub_notice, ScrubInput(case_id=workflow_id, erased_at=at), **STEP
             )
         except ActivityError:
             return _Erased(failed=True)

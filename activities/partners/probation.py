@@ -33,6 +33,20 @@ class ProbationStatus(Answer):
     supervision: Supervision
 
 
+class MayoralAdvice(Answer):
+    status: Literal["requested", "issued"]
+    requested_on: date
+    issued_on: date | None = None
+    risk: Literal["low", "medium", "high"] | None = None
+    advised_measures: list[str] = []
+
+
+class MayoralAdviceStatus(Answer):
+    notice_id: str
+    organisation: str
+    advice: MayoralAdvice
+
+
 class ProbationClient(PartnerClient):
     partner = "probation"
 
@@ -41,9 +55,18 @@ class ProbationClient(PartnerClient):
         assert answer is not None
         return answer
 
+    async def read_mayoral_advice(self, notice_id: str) -> MayoralAdviceStatus:
+        answer = await self._call("GET", f"mayoral-notices/{notice_id}", MayoralAdviceStatus)
+        assert answer is not None
+        return answer
+
 
 class ProbationQuery(BaseModel):
     detention_id: DetentionId
+
+
+class MayoralAdviceQuery(BaseModel):
+    notice_id: DetentionId
 
 
 class ProbationActivities:
@@ -55,3 +78,9 @@ class ProbationActivities:
         """Probation's advice for the plan and the supervision status of a detention."""
         with as_activity_errors():
             return await self._client.read(query.detention_id)
+
+    @activity.defn
+    async def read_mayoral_advice(self, query: MayoralAdviceQuery) -> MayoralAdviceStatus:
+        """Probation's advice to the mayor on a BIJ notice, by the notice's id only."""
+        with as_activity_errors():
+            return await self._client.read_mayoral_advice(query.notice_id)

@@ -131,9 +131,13 @@ class CaseDriver:
         return sum(1 for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes"))
 
     async def keep_history(self, name: str) -> None:
-        """With REENTRY_RECORD_HISTORIES=1, store this case's history for the replay test."""
-        if os.environ.get("REENTRY_RECORD_HISTORIES"):
-            history = await self.handle.fetch_history()
-            HISTORIES.mkdir(exist_ok=True)
-            data = json.loads(history.to_json())
-            (HISTORIES / f"{name}.json").write_text(json.dumps(data, indent=1) + "\n")
+        await keep_history(self.handle, name)
+
+
+async def keep_history(handle: WorkflowHandle, name: str) -> None:
+    """With REENTRY_RECORD_HISTORIES=1, store a workflow's history for the replay test."""
+    if os.environ.get("REENTRY_RECORD_HISTORIES"):
+        history = await handle.fetch_history()
+        HISTORIES.mkdir(exist_ok=True)
+        data = json.loads(history.to_json())
+        (HISTORIES / f"{name}.json").write_text(json.dumps(data, indent=1) + "\n")

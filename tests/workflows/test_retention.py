@@ -21,13 +21,17 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.retention import RetentionActivities
-from domain.models import ClosedReason, OffenceCategory, Phase, StartCaseInput, TaskStatus, local_date
+from core.commands import start_notice
+from domain.mayoral import CompleteNoticeTaskInput, NoticeClosedReason, NoticeState
+from domain.models import ClosedReason, OffenceCategory, Phase, StartCaseInput, TaskStatus, as_datetime, local_date
+from domain.policy import load_policy
 from domain.retention import RETENTION_ACTOR, CaseRuns, RetentionInput, RetentionReport, Term
 from store import queries
-from store.tables import CaseRow, EventRow
-from tests.helpers import STAND_INS, notice
+from store.tables import CaseRow, EventRow, MayoralNoticeRow
+from tests.helpers import STAND_INS, bij_notice, notice
 from tests.workflows.driver import HISTORIES, CaseDriver
 from worker.temporal import build_worker
+from workflows.mayoral import MayoralNoticeWorkflow
 from workflows.retention import RetentionWorkflow
 
 AFTERCARE = ("aftercare_contact", "checkin_4w", "checkin_13w", "checkin_26w")
@@ -233,3 +237,49 @@ async def test_offence_data_goes_six_months_after_release_while_the_case_runs_on
     summary = await serious.handle.result()
     assert summary.closed_reason == ClosedReason.AFTERCARE_COMPLETED
     assert case_row(engine, serious.notice.case_id).phase == "closed"
+
+
+async def test_a_mayoral_notice_is_erased_six_months_after_the_return_and_still_counts(
+    env, engine, deletions, task_queue
+):
+    """The day before: all there. On the day: gone from the notice, its runs and the read
+    model's row, which keeps what the overview counts."""
+    today = local_date(await env.get_current_time())
+    bij = bij_notice(today, starts_in=timedelta(weeks=5))
+    await start_notice(env.client, bij, policy=load_policy(), task_queue=task_queue)
+    handle = env.client.get_workflow_handle_for(MayoralNoticeWorkflow.run, bij.workflow_id)
+    run_id = (await handle.describe()).run_id
+    await handle.execute_update(
+        MayoralNoticeWorkflow.complete_task,
+        CompleteNoticeTaskInput.model_validate(
+            {
+                "task_key": "register_notice",
+                "actor": "oov-ilse",
+                "outcome": {"kind": "notice_registered", "concerns_municipality": True},
+            }
+        ),
+    )
+    due_on = Term(months=6).after(bij.starts_on)
+    await env.sleep(as_datetime(due_on - timedelta(days=1)) + timedelta(hours=10) - await env.get_current_time())
+    report = await run_pass(env, task_queue)
+    assert (report.notices_erased, report.failed) == (0, [])
+    state: NoticeState = await handle.query(MayoralNoticeWorkflow.state)
+    assert state.notice == bij
+
+    await env.sleep(timedelta(days=1))
+    report = await run_pass(env, task_queue)
+    assert (report.notices_erased, report.failed) == (1, [])
+    state = await handle.query(MayoralNoticeWorkflow.state)
+    assert state.notice is None and state.erased_at is not None
+    assert state.closed_reason == NoticeClosedReason.ERASED, "its steps were never finished: erased all the same"
+    assert all(task.outcome is None for task in state.tasks)
+    assert deletions.deleted == {bij.workflow_id: [run_id]}
+    with Session(engine) as session:
+        assert session.get(MayoralNoticeRow, bij.workflow_id) is None
+        [row] = session.exec(select(MayoralNoticeRow)).all()
+    assert (row.notice_id, row.detention_id, row.offence_category, row.measure) == (None, None, None, None)
+    assert row.workflow_id.startswith("erased-") and row.erased_at is not None
+    assert (row.kind, row.municipality, row.starts_on) == ("return", "0855", bij.starts_on.replace(day=1))
+
+    report = await run_pass(env, task_queue)
+    assert (report.notices_erased, report.runs_deleted) == (0, 0), "erasing twice changes nothing"

@@ -28,7 +28,7 @@ import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from temporalio import workflow
@@ -40,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.partners.options import ActivityOptions
     from domain import planning
     from domain.follow_up import FollowUpFailure, FollowUpProgress, next_working_day_at
-    from domain.models import LOCAL_TIME, BasicCondition, CaseState, Outcome, Phase, ScreeningStatus, Task, TaskStatus
+    from domain.models import LOCAL_TIME, BasicCondition, Outcome, Task, TaskStatus
     from domain.policy import FollowUpFigures
 
 # Who the case's timeline names for what the case itself did.
@@ -53,6 +53,19 @@ REQUEST_REJECTED_TYPES = frozenset({RequestRejected.type, NotFound.type})
 
 P = TypeVar("P", bound=FollowUpProgress)
 A = TypeVar("A")
+
+
+class Followed(Protocol):
+    """What a conversation reads of the workflow's state: a case, or a mayoral notice."""
+
+    anchors: dict[str, datetime]
+
+    @property
+    def closed(self) -> bool: ...
+
+    def task(self, key: str) -> Task | None: ...
+
+    def consent_withdrawn(self, condition: BasicCondition) -> bool: ...
 
 
 class Case(Protocol):
@@ -90,7 +103,7 @@ class FollowUp(ABC, Generic[P, A]):
     # What the timeline calls the task that ends the conversation (``task_key``).
     task_label: ClassVar[str] = "task"
 
-    def __init__(self, state: CaseState, case: Case, progress: P) -> None:
+    def __init__(self, state: Any, case: Case, progress: P) -> None:
         self.state, self.case, self.progress = state, case, progress
 
     # ---------------------------------------------------------------- the partner's side
@@ -123,9 +136,9 @@ class FollowUp(ABC, Generic[P, A]):
 
     def needless(self) -> str | None:
         """Why the conversation no longer helps the case, if it does not."""
-        if self.state.phase == Phase.CLOSED:
+        if self.state.closed:
             return "case closed"
-        if self.condition is not None and self.state.screening.get(self.condition) == ScreeningStatus.NO_CONSENT:
+        if self.condition is not None and self.state.consent_withdrawn(self.condition):
             return CONSENT_WITHDRAWN
         key = self.task_key()
         task = self.state.task(key) if key else None
