@@ -1,10 +1,12 @@
 """Acting on the messages of the justice message box: a day-one notice starts its case, an
-end-of-detention notice records the release. Every message counts once, by its id."""
+end-of-detention notice records the release; a notice to the mayor (BIJ) starts its
+track, and what changes after it is recorded there. Every message counts once, by its id."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Engine
@@ -18,15 +20,19 @@ from activities.partners.message_box import (
     DetentionStarted,
     FetchedMessages,
     JusticeMessage,
+    MayoralNoticeChanged,
+    MayoralNoticeReceived,
     PlanShared,
     RiskShared,
 )
-from core.commands import start_case
+from core.commands import NoMayoralTrack, start_case, start_notice
 from domain.errors import ErrorType
+from domain.mayoral import MayoralEventInput, notice_workflow_id
 from domain.models import RecordEventInput, Released, case_id_for
 from domain.policy import Policy
 from store import intake
 from workflows.case import CaseWorkflow
+from workflows.mayoral import MayoralNoticeWorkflow
 
 # Who the case's timeline names for what the message box brought.
 MESSAGE_BOX_ACTOR = "message_box"
@@ -116,26 +122,47 @@ class IntakeActivities:
                 )
                 return Outcome(outcome="handled", case_id=receipt.case_id)
             case DetentionEnded(content=ended):
-                case_id = case_id_for(ended.detention_id)
                 event = RecordEventInput(actor=MESSAGE_BOX_ACTOR, event=Released(released_on=ended.release_date))
-                handle = self._client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+                handle = self._client.get_workflow_handle_for(CaseWorkflow.run, case_id_for(ended.detention_id))
+                return await self._update(handle, CaseWorkflow.record_event, event, "case of this detention")
+            case MayoralNoticeReceived(content=notice):
                 try:
-                    await handle.execute_update(CaseWorkflow.record_event, event, rpc_timeout=self._timeout)
-                except WorkflowUpdateFailedError as err:
-                    cause = err.cause
-                    if isinstance(cause, ApplicationError) and cause.type in _ALREADY:
-                        return Outcome(outcome="handled", case_id=case_id, reason=f"no change: {cause.type}")
-                    raise
-                except RPCError as err:
-                    if err.status != RPCStatusCode.NOT_FOUND:
-                        raise
-                    if await _exists(handle):
-                        # A closed case's workflow has completed and takes no updates.
-                        return Outcome(outcome="handled", case_id=case_id, reason=f"no change: {ErrorType.CASE_CLOSED}")
-                    return Outcome(outcome="unmatched", case_id=case_id, reason="reentry has no case of this detention")
-                return Outcome(outcome="handled", case_id=case_id)
+                    await start_notice(
+                        self._client, notice, policy=self._policy, task_queue=self._task_queue, timeout=self._timeout
+                    )
+                except NoMayoralTrack:
+                    # Kept aside for an operator, not dropped: the policy can be given one.
+                    return Outcome(
+                        outcome="unmatched", case_id=notice.workflow_id, reason="the policy has no mayoral section"
+                    )
+                return Outcome(outcome="handled", case_id=notice.workflow_id)
+            case MayoralNoticeChanged(content=change):
+                update = MayoralEventInput(actor=MESSAGE_BOX_ACTOR, event=change.event)
+                handle = self._client.get_workflow_handle_for(
+                    MayoralNoticeWorkflow.run, notice_workflow_id(change.notice_id)
+                )
+                return await self._update(handle, MayoralNoticeWorkflow.record_event, update, "notice to the mayor")
             case PlanShared() | RiskShared():
-                # Read by the caseworker in the prison's own system for now; mayoral
-                # notices will act on risk information.
+                # Read by the caseworker in the prison's own system for now.
                 return Outcome(outcome="noted", case_id=case_id_for(message.content.detention_id))
         raise AssertionError(f"a message type without an action: {message.type}")
+
+    async def _update(self, handle: WorkflowHandle, update: Any, arg: Any, what: str) -> Outcome:
+        """Record an event in a case or a notice; one that no longer applies (already
+        released, closed) is handled without a change, one without a workflow unmatched."""
+        workflow_id = handle.id
+        try:
+            await handle.execute_update(update, arg, rpc_timeout=self._timeout)
+        except WorkflowUpdateFailedError as err:
+            cause = err.cause
+            if isinstance(cause, ApplicationError) and cause.type in _ALREADY:
+                return Outcome(outcome="handled", case_id=workflow_id, reason=f"no change: {cause.type}")
+            raise
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            if await _exists(handle):
+                # A closed workflow has completed and takes no updates.
+                return Outcome(outcome="handled", case_id=workflow_id, reason=f"no change: {ErrorType.CASE_CLOSED}")
+            return Outcome(outcome="unmatched", case_id=workflow_id, reason=f"reentry has no {what}")
+        return Outcome(outcome="handled", case_id=workflow_id)

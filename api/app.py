@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from api import middleware, problems
-from api.routes import audit, cases, codec, health, intake, notifications, worklists
+from api.routes import audit, cases, codec, health, intake, mayoral, notifications, worklists
 from api.tokens import verifier_for
 from core.settings import Settings
 from core.temporal import connect
@@ -64,6 +64,7 @@ def create_app(
     app.include_router(notifications.router)
     app.include_router(worklists.router)
     app.include_router(cases.router)
+    app.include_router(mayoral.router)
     app.include_router(audit.router)
     app.include_router(intake.router)
     app.include_router(codec.router)

@@ -1,5 +1,5 @@
 """Dependencies of the routes: one Temporal client per process, the settings, the clock,
-the caller and the cases within its reach."""
+the caller, and the cases and mayoral notices within its reach."""
 
 # No `from __future__ import annotations`: the dependencies made in `case_in_reach` name
 # its argument in their annotations, which FastAPI must be able to evaluate.
@@ -13,11 +13,12 @@ from fastapi import Depends, Request, params
 from sqlmodel import Session
 from temporalio.client import Client
 
-from api.problems import case_not_found
+from api.problems import Problem, case_not_found
 from api.security import Action, Principal, allowed
+from domain.mayoral import NOTICE_ID_PATTERN
 from domain.models import CASE_ID_PATTERN, local_date
 from domain.policy import Policy
-from store import queries
+from store import notices, queries
 
 
 def _session(request: Request) -> Iterator[Session]:
@@ -67,6 +68,20 @@ TodayDep = Annotated[date, Depends(_today)]
 CaseIdDep = Annotated[str, Depends(_case_id)]
 
 
+def granted_scope(request: Request, principal: Principal, municipality: str | None) -> list[str] | None:
+    """The municipalities a list or a count may cover: those asked for, within those
+    granted (None: all). Another municipality's cases or notices are not there, not even
+    as a count."""
+    granted = principal.scope
+    scope: list[str] | None
+    if municipality is not None:
+        scope = [municipality] if granted is None or municipality in granted else []
+    else:
+        scope = granted
+    request.state.audit.target = f"municipalities={','.join(scope) if scope is not None else '*'}"
+    return scope
+
+
 @dataclass(frozen=True)
 class CaseInReach:
     case_id: str
@@ -85,9 +100,40 @@ def case_in_reach(action: Action) -> params.Depends:
         note = request.state.audit
         note.case_id = case_id
         row = queries.case_row(session, case_id=case_id)
-        if row is None or not principal.sees(row.municipality, mayoral_notice=row.mayoral_notice):
+        if row is None or not principal.grants(row.municipality):
             note.refused = row is not None
             raise case_not_found(case_id)
         return CaseInReach(case_id=case_id, principal=principal)
+
+    return params.Depends(dependency)
+
+
+def notice_not_found(workflow_id: str) -> Problem:
+    return Problem(404, f"no mayoral notice {workflow_id!r}", type_="urn:reentry:problem:notice-not-found")
+
+
+@dataclass(frozen=True)
+class NoticeInReach:
+    workflow_id: str
+    principal: Principal
+
+
+def notice_in_reach(action: Action) -> params.Depends:
+    """As ``case_in_reach``, for a mayoral notice: ``Annotated[NoticeInReach,
+    notice_in_reach(action)]``. Another municipality's notice, or one erased, answers as
+    one that does not exist (404)."""
+
+    def dependency(
+        request: Request, principal: Annotated[Principal, allowed(action)], notice_id: str, session: SessionDep
+    ) -> NoticeInReach:
+        note = request.state.audit
+        note.case_id = notice_id
+        if not NOTICE_ID_PATTERN.match(notice_id):
+            raise notice_not_found(notice_id)
+        row = notices.notice_row(session, workflow_id=notice_id)
+        if row is None or not principal.grants(row.municipality):
+            note.refused = row is not None
+            raise notice_not_found(notice_id)
+        return NoticeInReach(workflow_id=notice_id, principal=principal)
 
     return params.Depends(dependency)

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem_response
 from api.security import Action, Principal
+from domain.mayoral import NOTICE_ID_PATTERN
 from domain.models import CASE_ID_PATTERN
 from store import audit
 
@@ -125,9 +126,11 @@ async def _write(request: Request, note: AuditNote, status: int) -> None:
         return
     principal = note.principal
     if note.case_id is None:
-        # Refused before its dependencies ran: the case is still named in the path.
-        named = request.path_params.get("case_id", "")
-        note.case_id = named if CASE_ID_PATTERN.match(named) else None
+        # Refused before its dependencies ran: the case or the notice is still named in the path.
+        case_id, notice_id = request.path_params.get("case_id", ""), request.path_params.get("notice_id", "")
+        note.case_id = (
+            case_id if CASE_ID_PATTERN.match(case_id) else notice_id if NOTICE_ID_PATTERN.match(notice_id) else None
+        )
     await run_in_threadpool(
         audit.append,
         request.app.state.engine,

@@ -6,6 +6,18 @@ from datetime import date, datetime
 
 from pydantic import BaseModel
 
+from domain.mayoral import (
+    JudicialMeasure,
+    MayoralAdvice,
+    MayoralNotice,
+    MayoralOutcome,
+    MayoralTask,
+    NoticeClosedReason,
+    NoticeKind,
+    NoticeState,
+    NoticeStatus,
+    SeriousOffence,
+)
 from domain.models import (
     BasicCondition,
     CaseState,
@@ -48,8 +60,11 @@ class CaseView(BaseModel):
     # The population register's check after the notice: where the person is registered.
     registration: RegistrationLookup | None = None
     # Probation's advice for the plan: its kind, the supervision status and the special
-    # conditions (codes). For casework only: never in the mayor's office's view.
+    # conditions (codes). For casework only.
     probation_advice: ProbationAdviceView | None = None
+    # Whether the mayor's office has a notice (BIJ) for this detention, never what it holds;
+    # only where the policy's ``mayoral.casework_sees_notice`` is on (else None).
+    mayoral_notice_exists: bool | None = None
     overdue_count: int
     at_risk_count: int
     tasks: list[Task]
@@ -106,38 +121,6 @@ class CaseView(BaseModel):
         )
 
 
-class MayoralPerson(BaseModel):
-    given_names: str
-    surname: str
-    birth_date: date
-
-
-class MayoralCaseView(BaseModel):
-    """What the mayor's office sees of a case it is told of (BIJ): who returns, from
-    where, when, and for what. Never the screening, tasks, care, debts or notes."""
-
-    case_id: str
-    revision: int
-    phase: Phase
-    municipality: str
-    prison: str
-    person: MayoralPerson
-    offence_category: str | None
-    conviction_final: bool | None
-    detention_start: date
-    expected_release: date | None
-    actual_release: date | None
-    leaves: list[Leave]
-    closed_reason: ClosedReason | None
-    closed_at: datetime | None
-    moved_to: str | None
-
-    @classmethod
-    def from_state(cls, state: CaseState) -> MayoralCaseView:
-        # The whole view, cut down to these fields (the person to name and birth date).
-        return cls.model_validate(CaseView.from_state(state).model_dump(include=set(cls.model_fields)))
-
-
 class NoticeBody(DetentionNotice):
     """The day-one notice as the prison service sends it: the offence is always named. (A
     case's own copy loses it when retention erases it.)"""
@@ -148,3 +131,84 @@ class NoticeBody(DetentionNotice):
 
 class CompleteTaskBody(Strict):
     outcome: Outcome | None = None
+
+
+# ---------------------------------------------------------------------------
+# The mayor's track (BIJ)
+
+
+class NoticePerson(BaseModel):
+    """Whom a notice is about, for the mayor's office: never the BSN."""
+
+    given_names: str
+    surname: str
+    birth_date: date
+
+
+class NoticeView(BaseModel):
+    """A mayoral notice as the mayor's office works on it: who, when and for what, the
+    playbook's steps with their guidance and outcomes, probation's advice (codes), and
+    what happened in order."""
+
+    notice_id: str
+    workflow_id: str
+    revision: int
+    kind: NoticeKind
+    status: NoticeStatus
+    municipality: str
+    prison: str
+    person: NoticePerson
+    starts_on: date
+    ends_on: date | None
+    returned_on: date | None
+    offence_category: SeriousOffence
+    measure: JudicialMeasure
+    unrest_expected: bool
+    # The playbook was compressed into less notice than it is written for.
+    compressed: bool
+    decision: str | None
+    measure_types: list[str]
+    probation_advice: MayoralAdvice | None
+    tasks: list[MayoralTask]
+    timeline: list[HistoryEntry]
+    closed_reason: NoticeClosedReason | None
+    closed_at: datetime | None
+    policy_version: str
+
+    @classmethod
+    def from_state(cls, state: NoticeState) -> NoticeView:
+        notice = state.notice
+        assert notice is not None, "an erased notice is not read"
+        return cls(
+            notice_id=notice.notice_id,
+            workflow_id=state.workflow_id,
+            revision=state.revision,
+            kind=state.kind,
+            status=state.status,
+            municipality=state.municipality,
+            prison=notice.prison,
+            person=NoticePerson.model_validate(notice.person.model_dump(exclude={"bsn"})),
+            starts_on=state.starts_on,
+            ends_on=state.ends_on,
+            returned_on=state.returned_on,
+            offence_category=notice.offence_category,
+            measure=notice.measure,
+            unrest_expected=state.unrest_expected,
+            compressed=state.compressed,
+            decision=state.decision,
+            measure_types=list(state.measure_types),
+            probation_advice=state.probation_advice,
+            tasks=state.tasks,
+            timeline=state.history,
+            closed_reason=state.closed_reason,
+            closed_at=state.closed_at,
+            policy_version=state.policy_version,
+        )
+
+
+class MayoralNoticeBody(MayoralNotice):
+    """The BIJ notice as the justice information service sends it."""
+
+
+class CompleteNoticeTaskBody(Strict):
+    outcome: MayoralOutcome | None = None

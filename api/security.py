@@ -52,25 +52,63 @@ class Action(StrEnum):
     READ_INTAKE = "intake.read"
     ENCODE_PAYLOADS = "codec.encode"
     DECODE_PAYLOADS = "codec.decode"
+    # The mayor's track (BIJ): its own purpose, its own data.
+    RECEIVE_MAYORAL_NOTICE = "mayoral_notice.receive"
+    READ_MAYORAL_NOTICE = "mayoral_notice.read"
+    LIST_MAYORAL_NOTICES = "mayoral_notices.list"
+    READ_MAYORAL_OVERVIEW = "mayoral_overview.read"
+    COMPLETE_MAYORAL_TASK = "mayoral_task.complete"
+    CLAIM_MAYORAL_TASK = "mayoral_task.claim"
+    ASSIGN_MAYORAL_TASK = "mayoral_task.assign"
+    RECORD_MAYORAL_EVENT = "mayoral_notice.event"
 
 
 _CASEWORK = frozenset({Role.CASEWORKER, Role.COORDINATOR})
+_MAYOR = frozenset({Role.MAYOR_OFFICE})
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.RECEIVE_NOTICE: frozenset({Role.PARTNER_SYSTEM}),
-    Action.READ_CASE: _CASEWORK | {Role.MAYOR_OFFICE},
+    Action.READ_CASE: _CASEWORK,
     Action.COMPLETE_TASK: _CASEWORK,
     Action.CLAIM_TASK: _CASEWORK,
     Action.ASSIGN_TASK: frozenset({Role.COORDINATOR}),
     Action.RECORD_EVENT: _CASEWORK | {Role.PARTNER_SYSTEM},
     Action.LIST_TASKS: _CASEWORK,
-    Action.LIST_CASES: _CASEWORK | {Role.MAYOR_OFFICE},
+    Action.LIST_CASES: _CASEWORK,
     Action.READ_TIMELINE: _CASEWORK,
     Action.READ_DASHBOARD: _CASEWORK,
     Action.READ_AUDIT: frozenset({Role.AUDITOR}),
     Action.READ_INTAKE: frozenset({Role.ADMIN}),
     Action.ENCODE_PAYLOADS: frozenset({Role.ADMIN}),
     Action.DECODE_PAYLOADS: frozenset({Role.ADMIN}),
+    Action.RECEIVE_MAYORAL_NOTICE: frozenset({Role.PARTNER_SYSTEM}),
+    Action.READ_MAYORAL_NOTICE: _MAYOR,
+    Action.LIST_MAYORAL_NOTICES: _MAYOR,
+    Action.READ_MAYORAL_OVERVIEW: _MAYOR,
+    Action.COMPLETE_MAYORAL_TASK: _MAYOR,
+    Action.CLAIM_MAYORAL_TASK: _MAYOR,
+    Action.ASSIGN_MAYORAL_TASK: _MAYOR,
+    # The justice information service reports a moved date, a cancelled leave, a return.
+    Action.RECORD_MAYORAL_EVENT: _MAYOR | {Role.PARTNER_SYSTEM},
+}
+
+_MAYORAL_ACTIONS = frozenset(a for a in Action if a.value.startswith("mayoral"))
+_CASE_ACTIONS = (
+    frozenset(PERMISSIONS)
+    - _MAYORAL_ACTIONS
+    - {
+        Action.RECEIVE_NOTICE,
+        Action.READ_AUDIT,
+        Action.READ_INTAKE,
+        Action.ENCODE_PAYLOADS,
+        Action.DECODE_PAYLOADS,
+    }
+)
+# Purpose limitation, stronger than a 403: for casework the mayor's track does not exist,
+# for the mayor's office casework does not: a 404, as for what is not there.
+HIDDEN: dict[Action, frozenset[Role]] = {
+    **dict.fromkeys(_MAYORAL_ACTIONS, _CASEWORK),
+    **dict.fromkeys(_CASE_ACTIONS, _MAYOR),
 }
 
 # The events a partner system reports: what the prison service knows. Screening, plan,
@@ -100,19 +138,24 @@ class Principal:
     def grants(self, municipality: str) -> bool:
         return self.everywhere or municipality in self.municipalities
 
+    def sends_for(self, municipality: str) -> None:
+        """A partner system sends only for the municipalities it is granted: else a 403."""
+        if not self.grants(municipality):
+            raise Problem(
+                403, f"{self.user} is not granted municipality {municipality}", type_="urn:reentry:problem:forbidden"
+            )
+
     def may(self, action: Action) -> bool:
         return bool(self.roles & PERMISSIONS[action])
 
-    def sees(self, municipality: str, *, mayoral_notice: bool) -> bool:
-        """Whether a case of `municipality` is within reach: the mayor's office reaches
-        only the cases it is told of."""
-        if not self.grants(municipality):
-            return False
-        return bool(self.roles & (_CASEWORK | {Role.PARTNER_SYSTEM})) or mayoral_notice
+    def hidden(self, action: Action) -> bool:
+        """Whether `action` lies outside every purpose of the caller's roles (not only
+        outside its rights): then it answers 404."""
+        return bool(self.roles) and self.roles <= HIDDEN.get(action, frozenset())
 
     @property
     def casework(self) -> bool:
-        """Caseworkers and coordinators see the whole case; other roles see their part."""
+        """Caseworkers and coordinators do casework; a partner system only reports."""
         return bool(self.roles & _CASEWORK)
 
     @property
@@ -145,6 +188,12 @@ def _strings(value: object) -> list[str] | None:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return value
     return None
+
+
+def not_for_this_purpose(path: str) -> Problem:
+    """What another purpose's endpoint answers: as if it were not there. The path only,
+    never the query, which may name a notice or a case."""
+    return Problem(404, f"nothing at {path} for your role(s)", type_="urn:reentry:problem:not-found")
 
 
 def unauthorised(detail: str) -> Problem:
@@ -259,6 +308,9 @@ def allowed(action: Action) -> params.Depends:
         # Verifying may fetch the JWKS (blocking I/O, when the keys changed): in a thread.
         principal = await asyncio.to_thread(verifier.verify, credentials.credentials)
         audit.principal = principal
+        if principal.hidden(action):
+            audit.refused = True
+            raise not_for_this_purpose(request.url.path)
         if not principal.may(action):
             raise Problem(
                 403,

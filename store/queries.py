@@ -117,7 +117,6 @@ def cases_page(
     has_overdue: bool | None = None,
     at_risk: bool | None = None,
     closed_reason: str | None = None,
-    mayoral_only: bool = False,
     cursor: str | None = None,
     limit: int = 50,
 ) -> tuple[list[CaseRow], str | None]:
@@ -125,8 +124,6 @@ def cases_page(
     query = select(CaseRow).where(CaseRow.erased_at.is_(None))
     if municipalities is not None:
         query = query.where(CaseRow.municipality.in_(municipalities))
-    if mayoral_only:
-        query = query.where(CaseRow.mayoral_notice.is_(True))
     if phase is not None:
         query = query.where(CaseRow.phase == phase)
     if release_from is not None:

@@ -236,8 +236,9 @@ class MayoralNoticeRow(SQLModel, table=True):
 
     __tablename__ = "mayoral_notices"
     __table_args__ = (
-        Index("ix_mayoral_municipality_received", "municipality", "received_at", "workflow_id"),
+        Index("ix_mayoral_municipality_date", "municipality", "starts_on", "workflow_id"),
         Index("ix_mayoral_status", "status"),
+        Index("ix_mayoral_detention", "detention_id"),
         Index("ix_mayoral_retention", "erase_from", postgresql_where=text(NOT_ERASED), sqlite_where=text(NOT_ERASED)),
     )
 

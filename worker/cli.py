@@ -361,8 +361,11 @@ async def _seed(settings: Settings) -> None:
             registration = {"bsn": bsn, "municipality": municipality}
             (await sim.post("/_sim/population/registrations", json=registration)).raise_for_status()
 
-        cases = await seed(api, local_date(datetime.now(UTC)), sign, register if simulated else None)
-    print(f"seeded {len(cases)} demo cases through {base}; try {base}/v1/dashboard")
+        seeded = await seed(api, local_date(datetime.now(UTC)), sign, register if simulated else None)
+    print(
+        f"seeded {len(seeded.cases)} demo cases and {len(seeded.notices)} notices to the mayor through {base};"
+        f" try {base}/v1/dashboard, and {base}/v1/mayoral-notices with a mayor_office token"
+    )
 
 
 def policy_errors(err: ValidationError) -> str:
@@ -448,7 +451,9 @@ def main(argv: list[str] | None = None) -> int:
     policy_commands.add_parser("show", help="print the effective policy, to start an override from")
     check = policy_commands.add_parser("check", help="validate a policy file")
     check.add_argument("file")
-    commands.add_parser("seed", help="demo cases from the scenarios, through the API of a running stack")
+    commands.add_parser(
+        "seed", help="demo cases from the scenarios and notices to the mayor, through the API of a running stack"
+    )
     token = commands.add_parser("token", help="a bearer token signed by this machine's development key")
     token.add_argument("--user", required=True, help="the user id (or partner system) the token is for")
     token.add_argument(

@@ -1,4 +1,5 @@
-"""Demo and training data: cases in the courses of docs/scenarios.md, through the API.
+"""Demo and training data: cases in the courses of docs/scenarios.md, and notices to the
+mayor (docs/mayoral.md), through the API.
 
 Everything goes through the HTTP API, as the prison service and caseworkers would send
 it, so the cases are real: they escalate, and their tasks can be completed. Residents,
@@ -22,6 +23,8 @@ TILBURG, EINDHOVEN, BREDA, DEN_BOSCH, HELMOND = "0855", "0772", "0758", "0796", 
 # Scenario 10: the five share one regional team.
 REGION = [TILBURG, EINDHOVEN, BREDA, DEN_BOSCH, HELMOND]
 PRISON_SERVICE = "prison_service"
+# The mayor's office's public-order adviser (OOV) of the region.
+MAYORS_OFFICE = "oov-ilse"
 
 # A signer makes a bearer token: (user, roles, municipalities) -> token.
 Signer = Callable[[str, list[str], list[str]], str]
@@ -70,7 +73,16 @@ def demo_grant(actor: str) -> tuple[list[str], list[str]]:
     municipality; the caseworkers are the regional team's."""
     if actor == PRISON_SERVICE:
         return ["partner_system"], ["*"]
+    if actor == MAYORS_OFFICE:
+        return ["mayor_office"], REGION
     return ["caseworker"], REGION
+
+
+@dataclass
+class Seeded:
+    cases: list[str]
+    # The mayoral notices' ids (``bij-…``).
+    notices: list[str]
 
 
 @dataclass
@@ -81,7 +93,10 @@ class Seeder:
     bsns: Iterator[str] = field(default_factory=made_up_bsns)
     names: Iterator[tuple[str, str]] = field(default_factory=lambda: itertools.cycle(NAMES))
     seeded: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
     register: Registrar | None = None
+    # The day-one notices sent, by case id: a mayoral notice names the same person.
+    sent: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     async def _post(self, path: str, body: dict[str, Any] | None = None, actor: str = "demo") -> dict[str, Any]:
         token = self.sign(actor, *demo_grant(actor))
@@ -116,7 +131,41 @@ class Seeder:
         }
         case_id = (await self._post("/v1/notifications/detention-started", body, actor=PRISON_SERVICE))["case_id"]
         self.seeded.append(case_id)
+        self.sent[case_id] = body
         return case_id
+
+    async def mayoral_notice(
+        self, municipality: str, *, kind: str, starts_in: timedelta, case_id: str | None = None, **fields: Any
+    ) -> str:
+        """The justice information service's notice to the mayor; of the person of
+        ``case_id`` when given, else of a new made-up resident."""
+        if case_id is not None:
+            sent = self.sent[case_id]
+            person, detention_id = sent["person"], sent["detention_id"]
+        else:
+            given, surname = next(self.names)
+            person = {"bsn": next(self.bsns), "given_names": given, "surname": surname, "birth_date": "1985-09-02"}
+            detention_id = f"DEMO-{uuid.uuid4().hex[:10].upper()}"
+        starts_on = self.today + starts_in
+        body = {
+            "notice_id": f"BIJ-DEMO-{uuid.uuid4().hex[:8].upper()}",
+            "kind": kind,
+            "detention_id": detention_id,
+            "person": person,
+            "municipality": municipality,
+            "prison": "PI-VUGHT",
+            "starts_on": str(starts_on),
+            "ends_on": str(starts_on + timedelta(days=2)) if kind == "leave" else None,
+            "offence_category": "violent",
+            **fields,
+        }
+        notice_id = (await self._post("/v1/notifications/mayoral-notice", body, actor=PRISON_SERVICE))["id"]
+        self.notices.append(notice_id)
+        return notice_id
+
+    async def mayoral_step(self, notice_id: str, key: str, outcome: dict[str, Any] | None = None) -> None:
+        path = f"/v1/mayoral-notices/{notice_id}/tasks/{key}/complete"
+        await self._post(path, {"outcome": outcome}, actor=MAYORS_OFFICE)
 
     async def complete(
         self, case_id: str, key: str, outcome: dict[str, Any] | None = None, actor: str = "anna"
@@ -181,13 +230,45 @@ class Seeder:
         case = await self.notice(BREDA, started_weeks_ago=2, release_in=timedelta(weeks=24))
         await self.contact_and_screen(case, actor="bram")
         await self.event(case, {"type": "consent_withdrawn", "condition": "debts"})
-        # 9. A serious offender returns (the mayoral notice itself comes later).
+        # 9. A serious offender returns: the caseworker's case, and beside it the mayor's
+        # notice, worked through to an area ban.
         case = await self.notice(DEN_BOSCH, started_weeks_ago=40, release_in=timedelta(weeks=6), offence="violent")
         await self.contact_and_screen(case)
+        await self.mayoral_track(case)
         return self.seeded
 
+    async def mayoral_track(self, serious_case: str) -> None:
+        """Three notices to the mayor: the serious offender's return, assessed, with an area
+        ban decided; a leave told four days ahead (its plan compressed); and a return to
+        Helmond without expected unrest, filtered where Helmond's policy acts only where
+        unrest is expected (``mayoral.only_unrest_expected``)."""
+        returning = await self.mayoral_notice(
+            DEN_BOSCH, kind="return", starts_in=timedelta(weeks=6), case_id=serious_case, unrest_expected=True
+        )
+        await self.mayoral_step(
+            returning, "register_notice", {"kind": "notice_registered", "concerns_municipality": True}
+        )
+        information = {"kind": "information", "probation_consulted": True, "police_consulted": True}
+        await self.mayoral_step(returning, "gather_information", {**information, "victims_nearby": "yes"})
+        reasons = "slachtoffer woont in de wijk; politie verwacht onrust"
+        await self.mayoral_step(
+            returning, "assess_risk", {"kind": "assessment", "decision": "measures", "reasons": reasons}
+        )
+        starts_on = self.today + timedelta(weeks=6)
+        ban = {
+            "type": "area_ban",
+            "starts_on": str(starts_on),
+            "ends_on": str(starts_on + timedelta(weeks=12)),
+            "area": "Binnenstad-Oost",
+        }
+        await self.mayoral_step(returning, "decide_measures", {"kind": "measures", "measures": [ban]})
+        await self.mayoral_notice(EINDHOVEN, kind="leave", starts_in=timedelta(days=4), measure="tbs")
+        await self.mayoral_notice(HELMOND, kind="return", starts_in=timedelta(weeks=8))
 
-async def seed(api: httpx.AsyncClient, today: date, sign: Signer, register: Registrar | None = None) -> list[str]:
-    """Seed the demo cases through the API, with tokens from `sign`; the case ids. With
-    `register`, each resident is first registered where the notice says they live."""
-    return await Seeder(api, today, sign, register=register).run()
+
+async def seed(api: httpx.AsyncClient, today: date, sign: Signer, register: Registrar | None = None) -> Seeded:
+    """Seed the demo cases and mayoral notices through the API, with tokens from `sign`.
+    With `register`, each resident is first registered where the notice says they live."""
+    seeder = Seeder(api, today, sign, register=register)
+    await seeder.run()
+    return Seeded(cases=seeder.seeded, notices=seeder.notices)

@@ -1,7 +1,8 @@
 """The re-integration message box of the justice information exchange.
 
 From it come the day-one notice (start of detention), the end-of-detention notice, the
-shareable D&R plan (art. 18a Pbw) and risk information (art. 18b Pbw). It is read in
+shareable D&R plan (art. 18a Pbw), risk information (art. 18b Pbw), and the justice
+information service's notices to the mayor (BIJ) with what changes after them. It is read in
 order with a cursor; every message has an id that never changes, so a page read twice
 (a retried poll) gives the same messages, and whoever acts on them dedupes by id.
 
@@ -21,6 +22,7 @@ from temporalio import activity
 
 from activities.partners.errors import as_activity_errors
 from activities.partners.http import Answer, PartnerClient, shape_errors
+from domain.mayoral import MayoralEvent, MayoralNotice, NoticeId
 from domain.models import DetentionId, DetentionNotice, OffenceCategory, ScreeningStatus
 from domain.policy import BasicCondition
 
@@ -90,6 +92,14 @@ class RiskInformation(_Content):
     assessed_on: date
 
 
+class MayoralNoticeChange(_Content):
+    """What changed after a notice to the mayor: its date, a cancelled leave, the return,
+    re-detention."""
+
+    notice_id: NoticeId
+    event: MayoralEvent
+
+
 class _Received(BaseModel):
     message_id: str
     sequence: int
@@ -116,12 +126,27 @@ class RiskShared(_Received):
     content: RiskInformation
 
 
-JusticeMessage = Annotated[DetentionStarted | DetentionEnded | PlanShared | RiskShared, Field(discriminator="type")]
-_CONTENT = {
+class MayoralNoticeReceived(_Received):
+    type: Literal["mayoral_notice"] = "mayoral_notice"
+    content: MayoralNotice
+
+
+class MayoralNoticeChanged(_Received):
+    type: Literal["mayoral_notice_event"] = "mayoral_notice_event"
+    content: MayoralNoticeChange
+
+
+JusticeMessage = Annotated[
+    DetentionStarted | DetentionEnded | PlanShared | RiskShared | MayoralNoticeReceived | MayoralNoticeChanged,
+    Field(discriminator="type"),
+]
+_CONTENT: dict[str, type[BaseModel]] = {
     "detention_started": DetentionNotice,
     "detention_ended": EndOfDetention,
     "reintegration_plan": SharedPlan,
     "risk_information": RiskInformation,
+    "mayoral_notice": MayoralNotice,
+    "mayoral_notice_event": MayoralNoticeChange,
 }
 _MESSAGE = TypeAdapter(JusticeMessage)
 

@@ -4,28 +4,15 @@ from datetime import timedelta
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Path, Request
-from temporalio.client import (
-    Client,
-    WorkflowExecutionStatus,
-    WorkflowHandle,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.workflow import UpdateMethodMultiParam
 
-from api.deps import CaseInReach, TemporalDep, UpdateTimeoutDep, case_in_reach
-from api.problems import (
-    CASE_PROBLEM_RESPONSES,
-    Problem,
-    case_closed,
-    case_not_found,
-    from_rpc_error,
-    from_update_failure,
-    not_answered,
-)
-from api.schemas import CaseView, CompleteTaskBody, MayoralCaseView
+from api.deps import CaseInReach, PolicyDep, SessionDep, TemporalDep, UpdateTimeoutDep, case_in_reach
+from api.problems import CASE_PROBLEM_RESPONSES, Problem, case_closed, case_not_found, from_rpc_error
+from api.schemas import CaseView, CompleteTaskBody
 from api.security import PARTNER_EVENTS, Action, Role
+from api.updates import run_update
 from domain.models import (
     AssignTaskInput,
     CaseEvent,
@@ -36,6 +23,7 @@ from domain.models import (
     Task,
     TaskAssignment,
 )
+from store import notices
 from workflows.case import CaseWorkflow
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"], responses=CASE_PROBLEM_RESPONSES)
@@ -54,28 +42,10 @@ async def _update(
     update: UpdateMethodMultiParam[[CaseWorkflow, UpdateInput], UpdateResult],
     arg: UpdateInput,
 ) -> UpdateResult:
-    """Run one of the case's updates, its failures as problems. Typed as the SDK's
-    ``execute_update``: the input is the one the update takes, the result the one it gives."""
     handle = temporal.get_workflow_handle_for(CaseWorkflow.run, case_id)
-    try:
-        return await handle.execute_update(update, arg, rpc_timeout=timeout)
-    except WorkflowUpdateFailedError as err:
-        raise from_update_failure(err) from err
-    except WorkflowUpdateRPCTimeoutOrCancelledError as err:
-        raise not_answered(timeout) from err
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND and await _has_closed(handle):
-            # A closed case's workflow has completed and takes no updates any more.
-            raise case_closed(case_id) from err
-        raise from_rpc_error(err, case_id) from err
-
-
-async def _has_closed(handle: WorkflowHandle[CaseWorkflow, CaseSummary]) -> bool:
-    try:
-        described = await handle.describe()
-    except RPCError:
-        return False
-    return described.status != WorkflowExecutionStatus.RUNNING
+    return await run_update(
+        handle, update, arg, timeout=timeout, closed=case_closed(case_id), missing=case_not_found(case_id)
+    )
 
 
 CaseReader = Annotated[CaseInReach, case_in_reach(Action.READ_CASE)]
@@ -86,20 +56,22 @@ EventRecorder = Annotated[CaseInReach, case_in_reach(Action.RECORD_EVENT)]
 
 
 @router.get("/{case_id}")
-async def get_case(request: Request, case: CaseReader, temporal: TemporalDep) -> CaseView | MayoralCaseView:
-    """A case as the caller's purpose allows: whole for casework, the notice for the mayor's office."""
+async def get_case(
+    request: Request, case: CaseReader, temporal: TemporalDep, session: SessionDep, policy: PolicyDep
+) -> CaseView:
+    """A case, for casework: the person, the screening, the tasks, the history."""
     handle = temporal.get_workflow_handle_for(CaseWorkflow.run, case.case_id)
     try:
         state = await handle.query(CaseWorkflow.state)
     except RPCError as err:
         raise from_rpc_error(err, case.case_id) from err
-    if not case.principal.sees(
-        state.responsible_municipality, mayoral_notice=state.notice.qualifies_for_mayoral_notice
-    ):
+    if not case.principal.grants(state.responsible_municipality):
         # The read model lagged behind a hand-over: the case itself has the last word.
         request.state.audit.refused = True
         raise case_not_found(case.case_id)
-    view = CaseView.from_state(state) if case.principal.casework else MayoralCaseView.from_state(state)
+    view = CaseView.from_state(state)
+    if policy.mayoral is not None and policy.mayoral.casework_sees_notice:
+        view.mayoral_notice_exists = notices.notice_exists(session, detention_id=state.notice.detention_id)
     request.state.audit.target = ",".join(type(view).model_fields)
     return view
 

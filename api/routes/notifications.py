@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response, status
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 
 from api.deps import PolicyDep, TaskQueueDep, TemporalDep, UpdateTimeoutDep
-from api.problems import PROBLEM_RESPONSES, Problem, not_answered
+from api.problems import PROBLEM_RESPONSES, not_answered
 from api.schemas import NoticeBody
 from api.security import Action, Principal, allowed
 from core.commands import start_case
@@ -32,12 +32,7 @@ async def detention_started(
 ) -> NoticeReceipt:
     """The prison service's day-one notice: starts the case, exactly once."""
     request.state.audit.case_id = notice.case_id
-    if not principal.grants(notice.municipality):
-        raise Problem(
-            403,
-            f"{principal.user} is not granted municipality {notice.municipality}",
-            type_="urn:reentry:problem:forbidden",
-        )
+    principal.sends_for(notice.municipality)
     try:
         receipt = await start_case(temporal, notice, policy=policy, task_queue=task_queue, timeout=timeout)
     except WorkflowUpdateRPCTimeoutOrCancelledError as err:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from api.deps import CaseInReach, SessionDep, TodayDep, case_in_reach
+from api.deps import CaseInReach, SessionDep, TodayDep, case_in_reach, granted_scope
 from api.pages import Cursor, Limit, ReadModelItem, read_page
 from api.problems import CASE_PROBLEM_RESPONSES, PROBLEM_RESPONSES
 from api.security import Action, Principal, allowed
@@ -76,19 +76,6 @@ class Timeline(BaseModel):
     entries: list[TimelineEntry]
 
 
-def _scope(request: Request, principal: Principal, municipality: str | None) -> list[str] | None:
-    """The municipalities a list may show: those asked for, within those granted. Another
-    municipality's cases are not there, not even as a count."""
-    granted = principal.scope
-    scope: list[str] | None
-    if municipality is not None:
-        scope = [municipality] if granted is None or municipality in granted else []
-    else:
-        scope = granted
-    request.state.audit.target = f"municipalities={','.join(scope) if scope is not None else '*'}"
-    return scope
-
-
 @router.get("/tasks")
 def list_tasks(
     request: Request,
@@ -113,7 +100,7 @@ def list_tasks(
     rows, next_cursor = read_page(
         queries.tasks_page,
         session=session,
-        municipalities=_scope(request, principal, municipality),
+        municipalities=granted_scope(request, principal, municipality),
         assignee=assignee,
         team=team,
         condition=condition,
@@ -148,15 +135,13 @@ def list_cases(
     rows, next_cursor = read_page(
         queries.cases_page,
         session=session,
-        municipalities=_scope(request, principal, municipality),
+        municipalities=granted_scope(request, principal, municipality),
         phase=phase.value if phase else None,
         release_from=expected_release_from,
         release_to=expected_release_to,
         has_overdue=has_overdue,
         at_risk=at_risk,
         closed_reason=closed_reason.value if closed_reason else None,
-        # The mayor's office sees only the cases it is told of.
-        mayoral_only=not principal.casework,
         cursor=cursor,
         limit=limit,
     )
@@ -186,7 +171,7 @@ def dashboard(
     outcome for cases released in a period (by default up to today, in the Netherlands)."""
     return queries.dashboard(
         session,
-        municipalities=_scope(request, principal, municipality),
+        municipalities=granted_scope(request, principal, municipality),
         released_from=released_from,
         released_to=released_to,
         today=today,

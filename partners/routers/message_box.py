@@ -1,7 +1,8 @@
 """The re-integration message box of the justice information exchange.
 
 The prison service's systems put messages in it: the day-one notice, the end-of-detention
-notice, the shareable D&R plan (art. 18a Pbw) and risk information (art. 18b Pbw). The
+notice, the shareable D&R plan (art. 18a Pbw), risk information (art. 18b Pbw), and the
+justice information service's notices to the mayor (BIJ) with their changes. The
 municipality reads them in order with a cursor. Each message keeps its id and place
 forever, so reading a page twice gives the same messages.
 """
@@ -19,7 +20,15 @@ from partners.state import CursorError, StoredMessage, decode_cursor, encode_cur
 
 router = APIRouter(prefix="/messagebox", tags=["justice message box"])
 
-MessageType = Literal["detention_started", "detention_ended", "reintegration_plan", "risk_information"]
+MessageType = Literal[
+    "detention_started",
+    "detention_ended",
+    "reintegration_plan",
+    "risk_information",
+    # The BIJ: the justice information service's notices to the mayor, and what follows them.
+    "mayoral_notice",
+    "mayoral_notice_event",
+]
 
 
 class BoxMessage(BaseModel):

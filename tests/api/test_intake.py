@@ -1,6 +1,7 @@
 """The intake of the justice message box, on a real dev server against the partner
-simulator: day-one notices start cases, end-of-detention notices release them, what
-cannot be understood is kept aside, and nothing counts twice."""
+simulator: day-one notices start cases, end-of-detention notices release them, notices to
+the mayor start their track, what cannot be understood is kept aside, and nothing counts
+twice."""
 
 from __future__ import annotations
 
@@ -16,14 +17,16 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.intake import IntakeActivities, IntakeReport
 from activities.partners import MessageBoxActivities, MessageBoxClient
+from domain.mayoral import NoticeClosedReason
 from domain.policy import load_policy
 from partners import create_partners_app
 from store import intake
 from tests.api.test_cases import local_date_now
-from tests.helpers import STAND_INS, bearer, notice
+from tests.helpers import STAND_INS, bearer, bij_notice, notice
 from worker.temporal import build_worker
 from workflows.case import CaseWorkflow
 from workflows.intake import IntakeInput, MessageBoxIntakeWorkflow
+from workflows.mayoral import MayoralNoticeWorkflow
 
 SIMULATOR = "http://partners.test"
 
@@ -113,3 +116,43 @@ async def test_operators_see_what_was_kept_aside(api, engine):
     assert [(h["message_id"], h["outcome"], h["reason"]) for h in held] == [
         ("dji-0100", "unreadable", "content is not valid JSON")
     ]
+
+
+async def test_the_message_box_brings_the_mayors_notices_and_what_changes_after_them(dev_env, engine, box):
+    sender, queue = box
+    today = local_date_now()
+    leave = bij_notice(today, kind="leave", starts_in=timedelta(days=10))
+    await deliver(sender, "mayoral_notice", leave.model_dump(mode="json"), "bij-msg-0001")
+    # The same notice again, under a new message id: still one track.
+    await deliver(sender, "mayoral_notice", leave.model_dump(mode="json"), "bij-msg-0002")
+    later = {
+        "type": "date_changed",
+        "starts_on": str(today + timedelta(days=12)),
+        "ends_on": str(today + timedelta(days=13)),
+    }
+    await deliver(sender, "mayoral_notice_event", {"notice_id": leave.notice_id, "event": later}, "bij-msg-0003")
+    cancelled = {"notice_id": leave.notice_id, "event": {"type": "leave_cancelled"}}
+    await deliver(sender, "mayoral_notice_event", cancelled, "bij-msg-0004")
+    # Cancelled twice: the second finds the notice closed, and changes nothing.
+    await deliver(sender, "mayoral_notice_event", cancelled, "bij-msg-0005")
+    unknown = {"notice_id": "BIJ-NEVER-SEEN", "event": {"type": "leave_cancelled"}}
+    await deliver(sender, "mayoral_notice_event", unknown, "bij-msg-0006")
+    broken = {**leave.model_dump(mode="json"), "kind": "visit"}
+    await deliver(sender, "mayoral_notice", broken, "bij-msg-0007")
+
+    report = await take_in(dev_env, queue)
+    assert report == IntakeReport(handled=5, unmatched=1, unreadable=1)
+    state = await dev_env.client.get_workflow_handle(leave.workflow_id).query(MayoralNoticeWorkflow.state)
+    assert (state.notices_received, state.starts_on, state.closed_reason) == (
+        2,
+        today + timedelta(days=12),
+        NoticeClosedReason.LEAVE_CANCELLED,
+    )
+    assert [h.actor for h in state.history if h.action in ("date_changed", "leave_cancelled")] == ["message_box"] * 2
+    with Session(engine) as session:
+        held, _ = intake.held_page(session)
+    assert [(h.message_id, h.outcome, h.case_id) for h in held] == [
+        ("bij-msg-0006", "unmatched", "bij-BIJ-NEVER-SEEN"),
+        ("bij-msg-0007", "unreadable", None),
+    ]
+    assert leave.person.bsn not in (held[1].reason or "") and "kind" in (held[1].reason or "")

@@ -13,7 +13,8 @@ async def test_seeded_cases_take_the_courses_of_the_scenarios(api):
     async def register(bsn: str, municipality: str) -> None:
         registered.append((bsn, municipality))
 
-    cases = await seed(api, local_date_now(), sign, register)
+    seeded = await seed(api, local_date_now(), sign, register)
+    cases = seeded.cases
     assert len(cases) == len(set(cases)) == 14
     assert len(registered) == 14, "every resident, where the notice says they live"
     listed_first = (await api.get("/v1/cases", params={"limit": 200})).json()["items"]
@@ -38,6 +39,25 @@ async def test_seeded_cases_take_the_courses_of_the_scenarios(api):
         )
     ).json()["items"]
     assert {t["key"] for t in anna} == {"id_document"}
+
+    # Beside the serious offender's case, the mayor's notices.
+    mayor = bearer("oov-ilse", "mayor_office", municipalities=tuple(REGION))
+    returning, leave, helmond = [
+        (await api.get(f"/v1/mayoral-notices/{n}", headers=mayor)).json() for n in seeded.notices
+    ]
+    serious = (await api.get(f"/v1/cases/{serious_offender}")).json()
+    assert returning["person"]["surname"] == serious["person"]["surname"]
+    assert (returning["decision"], returning["measure_types"]) == ("measures", ["area_ban"])
+    assert "prepare_communication" in {t["key"] for t in returning["tasks"] if t["status"] == "open"}
+    assert (
+        leave["kind"] == "leave"
+        and leave["compressed"]
+        and all(t["due"] < f"{leave['starts_on']}T" or t["key"] == "evaluate" for t in leave["tasks"])
+    ), "told four days ahead: every step before the leave"
+    # Under the default policy Helmond acts on every notice; its own may filter this one.
+    assert (helmond["municipality"], helmond["unrest_expected"], helmond["status"]) == ("0794", False, "open")
+    overview = (await api.get("/v1/mayoral-notices/overview", headers=mayor)).json()
+    assert overview["measures"] == {"area_ban": 1} and overview["open_notices"] == 3
 
 
 def test_demo_numbers_pass_the_11_check():

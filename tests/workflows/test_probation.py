@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
 from activities.partners import ProbationActivities, ProbationClient
-from api.schemas import CaseView, MayoralCaseView
+from api.schemas import CaseView
 from core.settings import SIMULATOR_PATHS
 from domain.follow_up import FollowUpFailure
 from domain.models import CaseState, Phase, TaskStatus
@@ -94,7 +94,6 @@ async def test_the_issued_advice_is_recorded(env, cases: StartCase, simulation, 
     view = CaseView.from_state(state).model_dump(mode="json")
     assert view["probation_advice"]["kind"] == advice.kind
     assert view["probation_advice"]["special_conditions"] == advice.special_conditions
-    assert "probation_advice" not in MayoralCaseView.from_state(state).model_dump(mode="json")
     history = (await case.handle.fetch_history()).to_json()
     assert case.notice.person.bsn not in history, "the BSN only encrypted"
     await case.keep_history("probation_advice_received")

@@ -26,7 +26,7 @@ from domain.mayoral import CompleteNoticeTaskInput, NoticeClosedReason, NoticeSt
 from domain.models import ClosedReason, OffenceCategory, Phase, StartCaseInput, TaskStatus, as_datetime, local_date
 from domain.policy import load_policy
 from domain.retention import RETENTION_ACTOR, CaseRuns, RetentionInput, RetentionReport, Term
-from store import queries
+from store import notices, queries
 from store.tables import CaseRow, EventRow, MayoralNoticeRow
 from tests.helpers import STAND_INS, bij_notice, notice
 from tests.workflows.driver import HISTORIES, CaseDriver
@@ -243,12 +243,21 @@ async def test_a_mayoral_notice_is_erased_six_months_after_the_return_and_still_
     env, engine, deletions, task_queue
 ):
     """The day before: all there. On the day: gone from the notice, its runs and the read
-    model's row, which keeps what the overview counts."""
+    model's row, which keeps what the overview counts. A notice filtered by the
+    municipality's choice goes on the same day."""
     today = local_date(await env.get_current_time())
     bij = bij_notice(today, starts_in=timedelta(weeks=5))
-    await start_notice(env.client, bij, policy=load_policy(), task_queue=task_queue)
+    policy = load_policy()
+    await start_notice(env.client, bij, policy=policy, task_queue=task_queue)
     handle = env.client.get_workflow_handle_for(MayoralNoticeWorkflow.run, bij.workflow_id)
     run_id = (await handle.describe()).run_id
+    assert policy.mayoral is not None
+    helmond_filters = policy.mayoral.model_copy(update={"only_unrest_expected": ["0794"]})
+    filtered = bij_notice(today, starts_in=timedelta(weeks=5), municipality="0794")
+    await start_notice(
+        env.client, filtered, policy=policy.model_copy(update={"mayoral": helmond_filters}), task_queue=task_queue
+    )
+    filtered_run = (await env.client.get_workflow_handle(filtered.workflow_id).describe()).run_id
     await handle.execute_update(
         MayoralNoticeWorkflow.complete_task,
         CompleteNoticeTaskInput.model_validate(
@@ -265,21 +274,33 @@ async def test_a_mayoral_notice_is_erased_six_months_after_the_return_and_still_
     assert (report.notices_erased, report.failed) == (0, [])
     state: NoticeState = await handle.query(MayoralNoticeWorkflow.state)
     assert state.notice == bij
+    with Session(engine) as session:
+        counted = notices.overview(session)
+        assert session.get(MayoralNoticeRow, filtered.workflow_id).status == "filtered"
+    assert (counted.months[0].returns, counted.months[0].filtered) == (2, 1)
 
     await env.sleep(timedelta(days=1))
     report = await run_pass(env, task_queue)
-    assert (report.notices_erased, report.failed) == (1, [])
+    assert (report.notices_erased, report.failed) == (2, [])
     state = await handle.query(MayoralNoticeWorkflow.state)
     assert state.notice is None and state.erased_at is not None
     assert state.closed_reason == NoticeClosedReason.ERASED, "its steps were never finished: erased all the same"
     assert all(task.outcome is None for task in state.tasks)
-    assert deletions.deleted == {bij.workflow_id: [run_id]}
+    assert deletions.deleted == {bij.workflow_id: [run_id], filtered.workflow_id: [filtered_run]}
     with Session(engine) as session:
         assert session.get(MayoralNoticeRow, bij.workflow_id) is None
-        [row] = session.exec(select(MayoralNoticeRow)).all()
-    assert (row.notice_id, row.detention_id, row.offence_category, row.measure) == (None, None, None, None)
-    assert row.workflow_id.startswith("erased-") and row.erased_at is not None
-    assert (row.kind, row.municipality, row.starts_on) == ("return", "0855", bij.starts_on.replace(day=1))
+        rows = sorted(session.exec(select(MayoralNoticeRow)).all(), key=lambda r: r.municipality)
+        after = notices.overview(session)
+    # What was received, filtered, assessed and decided counts as before; the notice that
+    # was still open has closed.
+    assert (after.months, after.measures, after.open_notices) == (counted.months, counted.measures, 0)
+    for row in rows:
+        assert (row.notice_id, row.detention_id, row.offence_category, row.measure) == (None, None, None, None)
+        assert row.workflow_id.startswith("erased-") and row.erased_at is not None
+    assert [(r.kind, r.municipality, r.status, r.starts_on) for r in rows] == [
+        ("return", "0794", "filtered", bij.starts_on.replace(day=1)),
+        ("return", "0855", "closed", bij.starts_on.replace(day=1)),
+    ]
 
     report = await run_pass(env, task_queue)
     assert (report.notices_erased, report.runs_deleted) == (0, 0), "erasing twice changes nothing"

@@ -53,10 +53,10 @@ def upgrade() -> None:
         sa.Column("projected_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
     )
-    op.create_index(
-        "ix_mayoral_municipality_received", "mayoral_notices", ["municipality", "received_at", "workflow_id"]
-    )
+    # The mayor's office's list: by municipality, soonest return or leave first.
+    op.create_index("ix_mayoral_municipality_date", "mayoral_notices", ["municipality", "starts_on", "workflow_id"])
     op.create_index("ix_mayoral_status", "mayoral_notices", ["status"])
+    op.create_index("ix_mayoral_detention", "mayoral_notices", ["detention_id"])
     op.create_index(
         "ix_mayoral_retention",
         "mayoral_notices",
