@@ -296,6 +296,7 @@ async def test_probation_down_past_the_bound_is_a_step_to_ask_by_hand(env, proba
     assert state.probation_advice.failure == FollowUpFailure.READ_UNAVAILABLE
     assert state.task("ask_probation_advice").status == TaskStatus.OPEN
     simulation.faults.replace(FaultPlan(), seed=simulation.seed)
+    await bij.keep_history("mayoral_probation_unavailable")
     await _close(bij)
 
 
