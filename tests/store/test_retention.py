@@ -8,12 +8,15 @@ from alembic import command
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from domain.mayoral import NoticeProjection
 from domain.models import BasicCondition, ClosedReason, HistoryEntry, Notification, Phase, ScreeningStatus
 from domain.projection import CaseProjection, TaskSnapshot
+from domain.retention import Term
 from store import queries
 from store import retention as store
 from store.db import alembic_config, upgrade
-from store.projection import write_projection
+from store.notices import notice_exists
+from store.projection import write_notice_projection, write_projection
 from store.tables import CaseRow, EventRow, NotificationRow, ScreeningRow, TaskRow
 
 NOW = datetime(2029, 6, 4, 9, 0, tzinfo=UTC)
@@ -209,3 +212,40 @@ def test_erasing_offence_data_empties_the_row_and_its_notice_flag(engine):
     assert (row.offence_category, row.conviction_final, row.mayoral_notice) == (None, None, False)
     assert row.offence_erased_at is not None
     assert not store.erase_offence(engine, case_id="case-DJI-R-004", erased_at=NOW), "once"
+
+
+def _notice(number: int, kind: str, starts_on: date, ends_on: date | None) -> NoticeProjection:
+    return NoticeProjection(
+        workflow_id=f"bij-BIJ-R-{number:03d}",
+        notice_id=f"BIJ-R-{number:03d}",
+        detention_id=f"DJI-R-{number:03d}",
+        revision=1,
+        municipality="0855",
+        kind=kind,
+        status="open",
+        received_at=NOW - timedelta(days=300),
+        starts_on=starts_on,
+        ends_on=ends_on,
+        offence_category="sexual",
+        measure="tbs" if kind == "leave" else "none",
+        unrest_expected=False,
+        compressed=False,
+        open_tasks=1,
+        overdue_count=0,
+        policy_version="nl-default-2026.6",
+    )
+
+
+def test_a_leave_notice_is_due_from_its_last_day_a_return_from_the_return(engine):
+    term = Term.parse("P6M")
+    day = term.latest_start(NOW.date())
+    write_notice_projection(engine, _notice(1, "return", day, None))
+    write_notice_projection(engine, _notice(2, "leave", day - timedelta(days=3), day))
+    write_notice_projection(engine, _notice(3, "leave", day - timedelta(days=3), day + timedelta(days=1)))
+    write_notice_projection(engine, _notice(4, "return", day + timedelta(days=1), None))
+    due = ids(engine, store.notices_to_erase, erase_from_on_or_before=day)
+    assert due == ["bij-BIJ-R-001", "bij-BIJ-R-002"], "a leave that ended a day later waits a day"
+    assert store.erase_notice(engine, workflow_id="bij-BIJ-R-002", erased_at=NOW)
+    assert ids(engine, store.notices_to_erase, erase_from_on_or_before=day) == ["bij-BIJ-R-001"]
+    with Session(engine) as session:
+        assert notice_exists(session, detention_id="DJI-R-001") and not notice_exists(session, detention_id="DJI-R-002")
