@@ -71,11 +71,22 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: _documented("The request is not valid"),
     503: _documented("The case or the audit log did not answer in time; retry"),
 }
+# A route of one purpose (casework, the mayor's track) is not there for the other's roles.
+PURPOSE_PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **PROBLEM_RESPONSES,
+    404: _documented("Not there for the token's roles: another purpose's endpoint"),
+}
+
 CASE_PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: _documented("The body is not JSON"),
     **PROBLEM_RESPONSES,
     404: _documented("No such case or task, or not within the token's municipalities"),
     409: _documented("Not possible now"),
+}
+
+NOTICE_PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **CASE_PROBLEM_RESPONSES,
+    404: _documented("No such mayoral notice or step, or not within the token's municipalities"),
 }
 
 

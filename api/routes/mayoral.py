@@ -25,7 +25,7 @@ from api.deps import (
     notice_not_found,
 )
 from api.pages import Cursor, Limit, ReadModelItem, read_page
-from api.problems import CASE_PROBLEM_RESPONSES, PROBLEM_RESPONSES, Problem, not_answered
+from api.problems import NOTICE_PROBLEM_RESPONSES, PURPOSE_PROBLEM_RESPONSES, Problem, not_answered
 from api.schemas import CompleteNoticeTaskBody, MayoralNoticeBody, NoticeView
 from api.security import Action, Principal, allowed
 from api.updates import run_update
@@ -43,7 +43,7 @@ from domain.models import AssignTaskInput, ClaimTaskInput, MunicipalityCode, Tas
 from store import notices
 from workflows.mayoral import MayoralNoticeWorkflow
 
-router = APIRouter(tags=["mayoral notices"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["mayoral notices"], responses=PURPOSE_PROBLEM_RESPONSES)
 
 TaskKey = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="a step's key, e.g. assess_risk")]
 NoticeReader = Annotated[NoticeInReach, notice_in_reach(Action.READ_MAYORAL_NOTICE)]
@@ -51,9 +51,6 @@ TaskCompleter = Annotated[NoticeInReach, notice_in_reach(Action.COMPLETE_MAYORAL
 TaskClaimer = Annotated[NoticeInReach, notice_in_reach(Action.CLAIM_MAYORAL_TASK)]
 TaskAssigner = Annotated[NoticeInReach, notice_in_reach(Action.ASSIGN_MAYORAL_TASK)]
 EventRecorder = Annotated[NoticeInReach, notice_in_reach(Action.RECORD_MAYORAL_EVENT)]
-
-NOTICE_RESPONSES = {**CASE_PROBLEM_RESPONSES, 404: {**CASE_PROBLEM_RESPONSES[404]}}
-NOTICE_RESPONSES[404]["description"] = "No such notice or step, or not within the token's municipalities"
 
 
 class NoticeAccepted(BaseModel):
@@ -93,7 +90,7 @@ class NoticePage(BaseModel):
     status_code=status.HTTP_201_CREATED,
     responses={
         200: {"model": NoticeAccepted, "description": "A repeat of a notice already received"},
-        409: CASE_PROBLEM_RESPONSES[409],
+        409: NOTICE_PROBLEM_RESPONSES[409],
     },
 )
 async def mayoral_notice(
@@ -171,7 +168,7 @@ def overview(
     )
 
 
-@router.get("/v1/mayoral-notices/{notice_id}", responses={404: NOTICE_RESPONSES[404]})
+@router.get("/v1/mayoral-notices/{notice_id}", responses={404: NOTICE_PROBLEM_RESPONSES[404]})
 async def get_notice(request: Request, notice: NoticeReader, temporal: TemporalDep) -> NoticeView:
     """The notice, its steps with their guidance, and what happened."""
     handle = temporal.get_workflow_handle_for(MayoralNoticeWorkflow.run, notice.workflow_id)
@@ -205,7 +202,7 @@ async def _update(
     return await run_update(handle, update, arg, timeout=timeout, closed=closed, missing=notice_not_found(workflow_id))
 
 
-@router.post("/v1/mayoral-notices/{notice_id}/tasks/{task_key}/complete", responses=NOTICE_RESPONSES)
+@router.post("/v1/mayoral-notices/{notice_id}/tasks/{task_key}/complete", responses=NOTICE_PROBLEM_RESPONSES)
 async def complete_task(
     request: Request,
     notice: TaskCompleter,
@@ -220,7 +217,7 @@ async def complete_task(
     return await _update(temporal, timeout, notice.workflow_id, MayoralNoticeWorkflow.complete_task, update)
 
 
-@router.post("/v1/mayoral-notices/{notice_id}/tasks/{task_key}/claim", responses=NOTICE_RESPONSES)
+@router.post("/v1/mayoral-notices/{notice_id}/tasks/{task_key}/claim", responses=NOTICE_PROBLEM_RESPONSES)
 async def claim_task(
     request: Request, notice: TaskClaimer, task_key: TaskKey, temporal: TemporalDep, timeout: UpdateTimeoutDep
 ) -> MayoralTask:
@@ -230,7 +227,7 @@ async def claim_task(
     return await _update(temporal, timeout, notice.workflow_id, MayoralNoticeWorkflow.claim_task, update)
 
 
-@router.post("/v1/mayoral-notices/{notice_id}/tasks/{task_key}/assign", responses=NOTICE_RESPONSES)
+@router.post("/v1/mayoral-notices/{notice_id}/tasks/{task_key}/assign", responses=NOTICE_PROBLEM_RESPONSES)
 async def assign_task(
     request: Request,
     notice: TaskAssigner,
@@ -245,7 +242,7 @@ async def assign_task(
     return await _update(temporal, timeout, notice.workflow_id, MayoralNoticeWorkflow.assign_task, update)
 
 
-@router.post("/v1/mayoral-notices/{notice_id}/events", responses=NOTICE_RESPONSES)
+@router.post("/v1/mayoral-notices/{notice_id}/events", responses=NOTICE_PROBLEM_RESPONSES)
 async def record_event(
     request: Request, notice: EventRecorder, event: MayoralEvent, temporal: TemporalDep, timeout: UpdateTimeoutDep
 ) -> NoticeSummary:

@@ -10,12 +10,12 @@ from pydantic import BaseModel
 
 from api.deps import CaseInReach, SessionDep, TodayDep, case_in_reach, granted_scope
 from api.pages import Cursor, Limit, ReadModelItem, read_page
-from api.problems import CASE_PROBLEM_RESPONSES, PROBLEM_RESPONSES
+from api.problems import CASE_PROBLEM_RESPONSES, PURPOSE_PROBLEM_RESPONSES
 from api.security import Action, Principal, allowed
 from domain.models import BasicCondition, ClosedReason, MunicipalityCode, Phase, TaskStatus
 from store import queries
 
-router = APIRouter(prefix="/v1", tags=["worklists"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/v1", tags=["worklists"], responses=PURPOSE_PROBLEM_RESPONSES)
 
 
 class TaskItem(ReadModelItem):
