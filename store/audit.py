@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, insert, select
 from sqlmodel import Session
 
-from store.queries import MAX_PAGE, InvalidCursor, decode_cursor, encode_cursor
+from store.queries import MAX_PAGE, decode_cursor, encode_cursor
 from store.tables import AuditRow
 
 
@@ -45,9 +45,7 @@ def audit_page(
     if until is not None:
         query = query.where(AuditRow.at < until.astimezone(UTC))
     if cursor:
-        [before] = decode_cursor(cursor, 1)
-        if not isinstance(before, int):
-            raise InvalidCursor("the cursor is not one this API gave out")
+        [before] = decode_cursor(cursor, int)
         query = query.where(AuditRow.id < before)
     limit = max(1, min(limit, MAX_PAGE))
     rows = list(session.execute(query.order_by(AuditRow.id.desc()).limit(limit + 1)).scalars())

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from store.projection import in_utc, upsert
-from store.queries import MAX_PAGE, InvalidCursor, decode_cursor, encode_cursor
+from store.queries import MAX_PAGE, decode_cursor, encode_cursor
 from store.tables import IntakeCursorRow, IntakeMessageRow
 
 MESSAGE_BOX = "message_box"
@@ -57,9 +57,7 @@ def held_page(
     """Messages an operator has to look at, oldest first."""
     query = select(IntakeMessageRow).where(IntakeMessageRow.outcome.in_(HELD))
     if cursor:
-        [after] = decode_cursor(cursor, 1)
-        if not isinstance(after, int):
-            raise InvalidCursor("the cursor is not one this API gave out")
+        [after] = decode_cursor(cursor, int)
         query = query.where(IntakeMessageRow.sequence > after)
     limit = max(1, min(limit, MAX_PAGE))
     rows = list(session.execute(query.order_by(IntakeMessageRow.sequence).limit(limit + 1)).scalars())

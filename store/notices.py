@@ -59,7 +59,7 @@ def notices_page(
     if date_to is not None:
         query = query.where(MayoralNoticeRow.starts_on <= date_to)
     if cursor:
-        starts_on, after = decode_cursor(cursor, 2)
+        starts_on, after = decode_cursor(cursor, str, str)
         try:
             position = date.fromisoformat(starts_on)
         except (TypeError, ValueError) as err:

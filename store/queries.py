@@ -27,13 +27,19 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, size: int) -> list[Any]:
+def decode_cursor(cursor: str, *types: type) -> list[Any]:
+    """The values of a cursor this API gave out, one of each of ``types`` in order; any
+    other cursor (another shape, objects where strings were, a bool for an int) is an
+    ``InvalidCursor``, never a query."""
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except ValueError as err:
         raise InvalidCursor("the cursor is not one this API gave out") from err
-    if not isinstance(values, list) or len(values) != size:
+    if not isinstance(values, list) or len(values) != len(types):
         raise InvalidCursor("the cursor is not one this API gave out")
+    for value, expected in zip(values, types, strict=True):
+        if type(value) is not expected:
+            raise InvalidCursor("the cursor is not one this API gave out")
     return values
 
 
@@ -88,13 +94,13 @@ def tasks_page(
     if sort == "priority":
         query = query.order_by(TaskRow.priority.desc(), *key)
         if cursor:
-            priority, due_sort, case_id, task_key = decode_cursor(cursor, 4)
+            priority, due_sort, case_id, task_key = decode_cursor(cursor, int, str, str, str)
             after = tuple_(*key) > tuple_(_as_datetime(due_sort), case_id, task_key)
             query = query.where(or_(TaskRow.priority < priority, and_(TaskRow.priority == priority, after)))
     else:
         query = query.order_by(*key)
         if cursor:
-            due_sort, case_id, task_key = decode_cursor(cursor, 3)
+            due_sort, case_id, task_key = decode_cursor(cursor, str, str, str)
             query = query.where(tuple_(*key) > tuple_(_as_datetime(due_sort), case_id, task_key))
     limit = max(1, min(limit, MAX_PAGE))
     rows = list(session.execute(query.limit(limit + 1)).scalars())
@@ -137,7 +143,7 @@ def cases_page(
     if closed_reason is not None:
         query = query.where(CaseRow.closed_reason == closed_reason)
     if cursor:
-        [after] = decode_cursor(cursor, 1)
+        [after] = decode_cursor(cursor, str)
         query = query.where(CaseRow.case_id > after)
     limit = max(1, min(limit, MAX_PAGE))
     rows = list(session.execute(query.order_by(CaseRow.case_id).limit(limit + 1)).scalars())

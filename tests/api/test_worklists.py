@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import SQLModel
@@ -12,7 +14,7 @@ from domain.projection import CaseProjection
 from store.db import upgrade
 from store.projection import write_projection
 from tests.api.test_cases import is_problem, local_date_now, notice_body
-from tests.helpers import CAROLINE, PRISON
+from tests.helpers import CAROLINE, PRISON, bearer
 from worker.rebuild import OPEN_CASES, rebuild_projection
 
 SCREENING = {
@@ -88,8 +90,35 @@ async def test_filters_sorting_and_pages(api):
     cases = await all_pages(api, "/v1/cases", {"municipality": "0772", "phase": "notified", "limit": 1})
     assert sorted(c["case_id"] for c in cases) == sorted(ids[:2])
     assert (await api.get("/v1/cases", params={"closed_reason": "declined"})).json()["items"] == []
-    is_problem(await api.get("/v1/tasks", params={"cursor": "not-a-cursor"}), 422)
     is_problem(await api.get("/v1/tasks", params={"municipality": "Eindhoven"}), 422)
+
+
+def _cursor(values: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+async def test_a_cursor_it_did_not_give_out_is_refused_on_every_list(api):
+    """Only a cursor of the list's own shape is used: objects, lists, bools or numbers where
+    strings were are a 422 that says so, never a query (on SQLite and PostgreSQL)."""
+    await api.post("/v1/notifications/detention-started", json=notice_body(), headers=PRISON)
+    objects = [{"a": 1}, {"b": 2}, {"c": 3}]
+    forged = {
+        "/v1/tasks": [objects, [1, *objects], ["2027-01-01T00:00:00+00:00", "case-x", 7], "not-a-cursor"],
+        "/v1/tasks?sort=priority": [[True, "2027-01-01", "case-x", "key"], [{"p": 1}, *objects], objects],
+        "/v1/cases": [[{"a": 1}], [1], [None], "bm90LW91cnM"],
+        "/v1/audit": [["1"], [True], [{"id": 1}]],
+        "/v1/intake/held": [["1"], [1.5]],
+    }
+    auditor, admin = bearer("ada", "auditor"), bearer("root", "admin")
+    for path, cursors in forged.items():
+        headers = auditor if "audit" in path else admin if "intake" in path else CAROLINE
+        for cursor in cursors:
+            value = cursor if isinstance(cursor, str) else _cursor(cursor)
+            response = await api.get(path, params={"cursor": value}, headers=headers)
+            assert is_problem(response, 422)["type"] == "urn:reentry:problem:invalid-cursor", (path, cursor)
+    # The cursor the list gave out still works.
+    first = (await api.get("/v1/tasks", params={"limit": 1})).json()
+    assert (await api.get("/v1/tasks", params={"limit": 1, "cursor": first["next_cursor"]})).status_code == 200
 
 
 async def test_timeline_and_dashboard(api):
