@@ -138,11 +138,19 @@ class Principal:
     def grants(self, municipality: str) -> bool:
         return self.everywhere or municipality in self.municipalities
 
-    def sends_for(self, municipality: str) -> None:
-        """A partner system sends only for the municipalities it is granted: else a 403."""
+    def sends_for(self, municipality: str, *, existing: str | None = None) -> None:
+        """A partner system sends only for the municipalities it is granted: the one a
+        notice names, and, for a notice sent again, the one its case or track belongs to
+        now (``existing``), which the answer does not name. Else a 403."""
         if not self.grants(municipality):
             raise Problem(
                 403, f"{self.user} is not granted municipality {municipality}", type_="urn:reentry:problem:forbidden"
+            )
+        if existing is not None and not self.grants(existing):
+            raise Problem(
+                403,
+                f"{self.user} may not send this notice: what it concerns belongs to a municipality it is not granted",
+                type_="urn:reentry:problem:forbidden",
             )
 
     def may(self, action: Action) -> bool:

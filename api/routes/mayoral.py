@@ -102,10 +102,12 @@ async def mayoral_notice(
     policy: PolicyDep,
     task_queue: TaskQueueDep,
     timeout: UpdateTimeoutDep,
+    session: SessionDep,
 ) -> NoticeAccepted:
     """The justice information service's notice to the mayor (BIJ): starts its track, exactly once."""
     request.state.audit.case_id = notice.workflow_id
-    principal.sends_for(notice.municipality)
+    existing = notices.notice_row(session, workflow_id=notice.workflow_id)
+    principal.sends_for(notice.municipality, existing=existing.municipality if existing else None)
     try:
         receipt = await start_notice(temporal, notice, policy=policy, task_queue=task_queue, timeout=timeout)
     except NoMayoralTrack as err:

@@ -5,12 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response, status
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 
-from api.deps import PolicyDep, TaskQueueDep, TemporalDep, UpdateTimeoutDep
+from api.deps import PolicyDep, SessionDep, TaskQueueDep, TemporalDep, UpdateTimeoutDep
 from api.problems import PROBLEM_RESPONSES, not_answered
 from api.schemas import NoticeBody
 from api.security import Action, Principal, allowed
 from core.commands import start_case
 from domain.models import NoticeReceipt
+from store import queries
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"], responses=PROBLEM_RESPONSES)
 
@@ -29,10 +30,12 @@ async def detention_started(
     policy: PolicyDep,
     task_queue: TaskQueueDep,
     timeout: UpdateTimeoutDep,
+    session: SessionDep,
 ) -> NoticeReceipt:
     """The prison service's day-one notice: starts the case, exactly once."""
     request.state.audit.case_id = notice.case_id
-    principal.sends_for(notice.municipality)
+    existing = queries.case_row(session, case_id=notice.case_id)
+    principal.sends_for(notice.municipality, existing=existing.municipality if existing else None)
     try:
         receipt = await start_case(temporal, notice, policy=policy, task_queue=task_queue, timeout=timeout)
     except WorkflowUpdateRPCTimeoutOrCancelledError as err:

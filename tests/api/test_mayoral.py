@@ -195,10 +195,16 @@ async def test_a_notice_of_another_municipality_answers_as_if_it_did_not_exist(a
     assert "oov-erik" not in {entry["actor"] for entry in view["timeline"]}
     assert all(t["status"] == "open" and t["assignee"] is None for t in view["tasks"])
 
-    # The justice information service sends only for the municipalities it is granted.
+    # The justice information service sends only for the municipalities it is granted,
+    # also when it sends a notice again as if it were another municipality's.
     dji_eindhoven = bearer("dji-eindhoven", "partner_system", municipalities=(EINDHOVEN,))
     refused = await api.post("/v1/notifications/mayoral-notice", json=bij_body(""), headers=dji_eindhoven)
     is_problem(refused, 403)
+    resent = {**bij_body(notice_id), "municipality": EINDHOVEN}
+    problem = is_problem(await api.post("/v1/notifications/mayoral-notice", json=resent, headers=dji_eindhoven), 403)
+    assert TILBURG not in problem["detail"]
+    view = (await api.get(f"{NOTICES}/{notice_id}", headers=MAYOR)).json()
+    assert view["municipality"] == TILBURG and "notice_repeated" not in [e["action"] for e in view["timeline"]]
 
 
 async def test_bad_input_says_what_is_wrong_starts_nothing_and_never_echoes_the_bsn(api, engine: Engine):

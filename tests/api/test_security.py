@@ -359,6 +359,27 @@ async def test_a_case_of_another_municipality_answers_as_if_it_did_not_exist(api
     is_problem(await api.post("/v1/notifications/detention-started", json=body, headers=elsewhere), 403)
 
 
+async def test_a_notice_sent_again_reaches_no_case_of_a_municipality_not_granted(api):
+    """A prison-service token of Eindhoven resends the notice of a Tilburg case as if it were
+    Eindhoven's: refused, without naming where the case is, and nothing written into it."""
+    body = notice_body(municipality=TILBURG)
+    first = await api.post("/v1/notifications/detention-started", json=body, headers=PRISON)
+    case_id = first.json()["case_id"]
+    elsewhere = bearer("dji-eindhoven", "partner_system", municipalities=(EINDHOVEN,))
+    resent = await api.post(
+        "/v1/notifications/detention-started", json={**body, "municipality": EINDHOVEN}, headers=elsewhere
+    )
+    problem = is_problem(resent, 403)
+    assert TILBURG not in problem["detail"] and case_id not in json.dumps(problem)
+    case = (await api.get(f"/v1/cases/{case_id}")).json()
+    assert case["municipality"] == TILBURG
+    assert "dji-eindhoven" not in {h["actor"] for h in case["history"]}
+    assert [h["action"] for h in case["history"]].count("notice_repeated") == 0
+    auditor = bearer("ada", "auditor")
+    rows = (await api.get("/v1/audit", params={"user": "dji-eindhoven"}, headers=auditor)).json()["items"]
+    assert [(r["case_id"], r["outcome"], r["status"]) for r in rows] == [(case_id, "refused", 403)]
+
+
 async def test_a_case_handed_to_another_municipality_is_theirs_alone(api):
     """Scenario 7: after the hand-over nothing stays readable for Tilburg's caseworkers."""
     case_id = await start(api, municipality=TILBURG)
