@@ -13,6 +13,7 @@ from api.problems import CASE_PROBLEM_RESPONSES, Problem, case_closed, case_not_
 from api.schemas import CaseView, CompleteTaskBody
 from api.security import PARTNER_EVENTS, Action, Role
 from api.updates import run_update
+from domain.errors import ErrorType
 from domain.models import (
     AssignTaskInput,
     CaseEvent,
@@ -20,10 +21,12 @@ from domain.models import (
     ClaimTaskInput,
     CompleteTaskInput,
     RecordEventInput,
+    ReDetained,
     Task,
     TaskAssignment,
+    case_id_for,
 )
-from store import notices
+from store import notices, queries
 from workflows.case import CaseWorkflow
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"], responses=CASE_PROBLEM_RESPONSES)
@@ -118,7 +121,12 @@ async def assign_task(
 
 @router.post("/{case_id}/events")
 async def record_event(
-    request: Request, case: EventRecorder, event: CaseEvent, temporal: TemporalDep, timeout: UpdateTimeoutDep
+    request: Request,
+    case: EventRecorder,
+    event: CaseEvent,
+    temporal: TemporalDep,
+    timeout: UpdateTimeoutDep,
+    session: SessionDep,
 ) -> CaseSummary:
     """Record an event from outside: screening, plan, release date, release, leave, move, consent, closure."""
     request.state.audit.target = event.type
@@ -129,6 +137,14 @@ async def record_event(
             403,
             f"a partner system reports only {', '.join(sorted(PARTNER_EVENTS))}; {event.type} is a caseworker's",
             type_="urn:reentry:problem:forbidden",
+        )
+    if isinstance(event, ReDetained) and queries.case_row(session, case_id=case_id_for(event.new_detention_id)) is None:
+        # Closing a case on a detention reentry does not know would let a typo end it.
+        raise Problem(
+            409,
+            f"reentry has no case of detention {event.new_detention_id}: send its day-one notice first,"
+            " then report the re-detention",
+            type_=f"urn:reentry:problem:{ErrorType.EVENT_NOT_POSSIBLE}",
         )
     update = RecordEventInput(actor=principal.user, event=event)
     return await _update(temporal, timeout, case.case_id, CaseWorkflow.record_event, update)

@@ -218,3 +218,22 @@ async def test_an_unexpected_error_is_a_problem_too(dev_env, engine):
         response = await api.get("/v1/broken")
     assert is_problem(response, 500)["detail"]
     assert "Jansen" not in response.text
+
+
+async def test_re_detention_names_a_detention_reentry_knows_or_changes_nothing(api):
+    """Scenario 6 by the API: a typo in the new detention id does not close the case; once
+    the new detention's notice is in, the re-detention closes the old case."""
+    case_id = await start(api)
+    typo = await api.post(f"/v1/cases/{case_id}/events", json={"type": "re_detained", "new_detention_id": "DJI-TYPO-1"})
+    assert "DJI-TYPO-1" in is_problem(typo, 409)["detail"]
+    case = (await api.get(f"/v1/cases/{case_id}")).json()
+    assert case["phase"] != "closed" and "re_detained" not in [h["action"] for h in case["history"]]
+
+    new_case = await start(api)
+    done = await api.post(
+        f"/v1/cases/{case_id}/events",
+        json={"type": "re_detained", "new_detention_id": new_case.removeprefix("case-")},
+        headers=PRISON,
+    )
+    assert done.status_code == 200, done.text
+    assert (done.json()["phase"], done.json()["closed_reason"]) == ("closed", "re_detained")
