@@ -3,13 +3,22 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint bench bench-read-model bench-faults histories clean
+.PHONY: run test install browser lint bench bench-read-model bench-faults histories clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml web/assets/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	# The web front's styles: NL Design System's components and the Utrecht design tokens.
+	npm ci --prefix web/assets --no-audit --no-fund --loglevel=error
+	mkdir -p web/static/vendor
+	cp web/assets/node_modules/@utrecht/component-library-css/dist/index.css web/static/vendor/utrecht-components.css
+	cp web/assets/node_modules/@utrecht/design-tokens/dist/theme.css web/static/vendor/utrecht-theme.css
 	touch $(STAMP)
+
+# The browser tests drive Debian's Chromium (Playwright cannot download its own here).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 
 install: $(STAMP)
 
@@ -17,7 +26,7 @@ run: $(STAMP)
 	$(VENV)/bin/reentry up
 
 # The import contracts first: an upward import fails in seconds, before the suite starts.
-test: $(STAMP)
+test: $(STAMP) browser
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest
 
@@ -41,4 +50,4 @@ histories: $(STAMP)
 	REENTRY_RECORD_HISTORIES=1 $(VENV)/bin/pytest tests/workflows -q --ignore=tests/workflows/test_replay.py
 
 clean:
-	rm -rf $(VENV) .data
+	rm -rf $(VENV) .data web/assets/node_modules web/static/vendor

@@ -61,6 +61,9 @@ class Action(StrEnum):
     CLAIM_MAYORAL_TASK = "mayoral_task.claim"
     ASSIGN_MAYORAL_TASK = "mayoral_task.assign"
     RECORD_MAYORAL_EVENT = "mayoral_notice.event"
+    # The web front's sessions: every role signs in and out; not in PERMISSIONS.
+    SIGN_IN = "session.sign_in"
+    SIGN_OUT = "session.sign_out"
 
 
 _CASEWORK = frozenset({Role.CASEWORKER, Role.COORDINATOR})
@@ -295,6 +298,17 @@ class TokenVerifier:
         return frozenset(codes)
 
 
+# Where the web front puts the principal of a signed-in browser when it calls the API in
+# process (web/client.py). Only code in this process can set a request's ASGI state: a
+# request from outside always brings a bearer token.
+SIGNED_IN = "reentry.signed_in"
+
+
+def signed_in(request: Request) -> Principal | None:
+    principal = request.scope.get("state", {}).get(SIGNED_IN)
+    return principal if isinstance(principal, Principal) else None
+
+
 _bearer = HTTPBearer(auto_error=False, description="A JWT from the identity provider, or from `reentry token`.")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
@@ -310,11 +324,13 @@ def allowed(action: Action) -> params.Depends:
     async def dependency(request: Request, credentials: Credentials) -> Principal:
         audit = request.state.audit
         audit.action = action
-        if credentials is None:
-            raise unauthorised("this needs a bearer token (Authorization: Bearer ...)")
-        verifier: TokenVerifier = request.app.state.verifier
-        # Verifying may fetch the JWKS (blocking I/O, when the keys changed): in a thread.
-        principal = await asyncio.to_thread(verifier.verify, credentials.credentials)
+        principal = signed_in(request)
+        if principal is None:
+            if credentials is None:
+                raise unauthorised("this needs a bearer token (Authorization: Bearer ...)")
+            verifier: TokenVerifier = request.app.state.verifier
+            # Verifying may fetch the JWKS (blocking I/O, when the keys changed): in a thread.
+            principal = await asyncio.to_thread(verifier.verify, credentials.credentials)
         audit.principal = principal
         if principal.hidden(action):
             audit.refused = True

@@ -79,6 +79,26 @@ class Settings(BaseSettings):
     auth_development_key: Path | None = Field(
         default=None, description="key `reentry token` signs with; unset, development-signing-key.pem in data_dir"
     )
+    # The web front's sign-in (web/): OpenID Connect against the same issuer, with the same
+    # audience and claims as the API's tokens. Unset, only the development sign-in exists.
+    auth_client_id: str | None = Field(
+        default=None, description="the web front's client id at the identity provider; unset, no OIDC sign-in"
+    )
+    auth_client_secret: SecretStr | None = Field(
+        default=None, description="the client's secret, for a confidential client; PKCE is used either way"
+    )
+    auth_discovery_url: str | None = Field(
+        default=None, description="OpenID configuration; unset, <auth_issuer>/.well-known/openid-configuration"
+    )
+    auth_scopes: str = "openid profile"
+    ui_idle_minutes: float = Field(default=15, gt=0, description="a web session unused this long is signed out")
+    ui_session_hours: float = Field(default=10, gt=0, description="a web session ends this long after sign-in")
+    ui_theme_css: Path | None = Field(
+        default=None, description="the municipality's design tokens CSS; unset, the Utrecht tokens of NL Design System"
+    )
+    ui_theme_class: str = Field(
+        default="utrecht-theme", pattern=r"^[a-z][a-z0-9-]{0,63}$", description="the class its tokens are scoped to"
+    )
     max_body_bytes: int = Field(default=64 * 1024, gt=0, description="larger request bodies are refused with 413")
 
     # Payload encryption (core/codec.py). A secret: never logged, never in a repr.

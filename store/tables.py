@@ -270,3 +270,21 @@ class MayoralNoticeRow(SQLModel, table=True):
     policy_version: str = Field(max_length=64)
     projected_at: datetime = Field(sa_column=utc(nullable=False))
     erased_at: datetime | None = Field(default=None, sa_column=utc())
+
+
+class WebSessionRow(SQLModel, table=True):
+    """A signed-in browser: who, with which roles and municipalities, since when and when
+    last seen. The cookie holds a random value; only its SHA-256 is kept here. A sign-in
+    that has not come back from the identity provider yet holds its state in ``pending``."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_seen", "last_seen_at"),)
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str | None = Field(default=None, max_length=100)
+    roles: str | None = Field(default=None, max_length=200)
+    municipalities: str | None = Field(default=None, max_length=2000)
+    csrf: str = Field(max_length=64)
+    pending: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(sa_column=utc(nullable=False))
+    last_seen_at: datetime = Field(sa_column=utc(nullable=False))

@@ -43,8 +43,10 @@ def _api_server(
     settings: Settings, client: Client, engine: Engine | None = None, tracer_provider: TracerProvider | None = None
 ) -> _ApiServer:
     from api.app import create_app
+    from web.site import install
 
     app = create_app(settings=settings, temporal_client=client, engine=engine, tracer_provider=tracer_provider)
+    install(app, settings)
     config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level=settings.log_level.lower())
     return _ApiServer(config)
 
@@ -211,7 +213,7 @@ async def _up(settings: Settings) -> None:
                 await running.enter_async_context(_simulator(settings))
             await running.enter_async_context(_case_worker(settings, client, engine, observed.tracer_provider))
             api = _api_url(settings)
-            print(f"reentry is up. API: {api}  (docs: {api}/docs)", flush=True)
+            print(f"reentry is up. Web: {api}/ui/  API: {api}  (docs: {api}/docs)", flush=True)
             if embedded:
                 print(f"Temporal: {embedded.address}  (Web UI: {embedded.ui_url})", flush=True)
             if settings.simulate_partners:

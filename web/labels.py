@@ -1,0 +1,105 @@
+"""The web front's Dutch words for reentry's codes. A code without a word here is shown
+as it is, so that a new code in the policy is never hidden."""
+
+from __future__ import annotations
+
+PHASES = {
+    "notified": "Gemeld",
+    "planning": "Plan in de maak",
+    "preparing_release": "Voorbereiding ontslag",
+    "released": "Vrij, nazorg",
+    "closed": "Gesloten",
+}
+
+CONDITIONS = {
+    "id_document": "Identiteitsbewijs",
+    "income": "Inkomen",
+    "housing": "Huisvesting",
+    "work_daytime": "Werk of dagbesteding",
+    "care": "Zorg",
+    "debts": "Schulden",
+    "social_network": "Sociaal netwerk",
+}
+
+SCREENING = {
+    "in_order": "Op orde",
+    "needs_action": "Actie nodig",
+    "unknown": "Onbekend",
+    "no_consent": "Geen toestemming",
+}
+
+ROLES = {
+    "caseworker": "casemanager",
+    "coordinator": "coördinator",
+    "mayor_office": "kabinet van de burgemeester",
+    "partner_system": "ketenpartner (systeem)",
+    "auditor": "auditor",
+    "admin": "beheerder",
+}
+
+ESCALATION = {
+    "none": "",
+    "reminder": "Herinnering verstuurd",
+    "supervisor": "Geëscaleerd naar leidinggevende",
+    "coordinator": "Geëscaleerd naar coördinator",
+}
+
+CLOSED_REASONS = {
+    "aftercare_completed": "Nazorg afgerond",
+    "re_detained": "Opnieuw gedetineerd",
+    "moved": "Verhuisd naar een andere gemeente",
+    "declined": "Wil geen ondersteuning",
+    "deceased": "Overleden",
+    "other": "Anders",
+    "not_concerned": "Betreft deze gemeente niet",
+    "leave_cancelled": "Verlof ingetrokken",
+    "evaluated": "Geëvalueerd",
+    "filtered": "Vastgelegd, niet opgepakt (keuze gemeente)",
+    "erased": "Gewist",
+}
+OFFENCES = {"violent": "Geweldsdelict", "sexual": "Zedendelict"}
+MEASURES = {"none": "Geen", "tbs": "Tbs", "pij": "Pij-maatregel"}
+
+NOTICE_KINDS = {"return": "Terugkeer", "leave": "Verlof"}
+NOTICE_STATUSES = {"open": "Open", "closed": "Gesloten", "filtered": "Niet van toepassing (voorkeur gemeente)"}
+DECISIONS = {"no_action": "Geen actie", "monitor": "Volgen", "measures": "Maatregelen"}
+MEASURE_TYPES = {
+    "area_ban": "Gebiedsverbod (art. 172a Gemeentewet)",
+    "area_order": "Gebiedsgebod (art. 172a Gemeentewet)",
+    "restraining_order": "Tijdelijk huisverbod",
+    "other": "Andere maatregel",
+}
+DOCUMENTS = {"passport": "Paspoort", "identity_card": "Identiteitskaart", "residence_permit": "Verblijfsdocument"}
+BENEFIT_DECISIONS = {"granted": "Toegekend", "refused": "Afgewezen"}
+VICTIMS = {"yes": "Ja", "no": "Nee", "unknown": "Onbekend"}
+
+EVENTS = {
+    "expected_release_changed": "Verwachte ontslagdatum gewijzigd",
+    "released": "Vrijgelaten",
+    "moved": "Verhuisd naar een andere gemeente",
+    "declined": "Wil geen ondersteuning",
+    "consent_withdrawn": "Toestemming ingetrokken",
+    "consent_given": "Toestemming gegeven",
+    "date_changed": "Datum gewijzigd",
+    "leave_cancelled": "Verlof ingetrokken",
+    "returned": "Teruggekeerd",
+    "re_detained": "Opnieuw gedetineerd",
+}
+
+# What the API's refusals mean, for the message beside a form.
+PROBLEMS = {
+    400: "Het formulier kon niet worden gelezen.",
+    403: "U mag dit niet doen.",
+    404: "Niet gevonden.",
+    409: "Dit kan nu niet.",
+    413: "Wat u verstuurde is te groot.",
+    422: "Controleer wat u hebt ingevuld.",
+    503: "De zaak antwoordt nu niet. Probeer het zo opnieuw: dat is veilig.",
+}
+
+
+def word(table: dict[str, str], code: object) -> str:
+    if code is None:
+        return ""
+    text = str(code)
+    return table.get(text, text)
