@@ -10,7 +10,16 @@ from partners.clock import SimClock
 from partners.config import SimulatorConfig
 from partners.deps import problem
 from partners.faults import FaultMiddleware
-from partners.routers import admin, civil_affairs, income, message_box, notifications, population_register, probation
+from partners.routers import (
+    admin,
+    civil_affairs,
+    identity,
+    income,
+    message_box,
+    notifications,
+    population_register,
+    probation,
+)
 from partners.state import Simulation
 
 
@@ -26,11 +35,11 @@ def create_partners_app(
     app = FastAPI(
         title="reentry partner simulator",
         summary="Justice message box, population register (BRP), income, civil affairs, probation and Open "
-        "Notificaties, with realistic behaviour and faults on request",
+        "Notificaties, and the municipality's identity provider, with realistic behaviour and faults on request",
         version="0.1.0",
     )
     app.state.simulation = sim
-    for module in (message_box, population_register, income, civil_affairs, probation, notifications, admin):
+    for module in (message_box, population_register, income, civil_affairs, probation, notifications, identity, admin):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["simulator"])

@@ -3,6 +3,11 @@ as it is, so that a new code in the policy is never hidden."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+NETHERLANDS = ZoneInfo("Europe/Amsterdam")
+
 PHASES = {
     "notified": "Gemeld",
     "planning": "Plan in de maak",
@@ -103,3 +108,11 @@ def word(table: dict[str, str], code: object) -> str:
         return ""
     text = str(code)
     return table.get(text, text)
+
+
+def dutch_time(value: object) -> str:
+    """A moment of the API (ISO 8601, UTC) as the Dutch read it: 10-12-2026 10:11."""
+    if not value:
+        return "—"
+    moment = datetime.fromisoformat(str(value)).astimezone(NETHERLANDS)
+    return moment.strftime("%d-%m-%Y %H:%M")

@@ -23,6 +23,7 @@ from web.session import Now, SignedIn, SignedInDep, check_csrf
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals.update(labels=labels, word=labels.word, forms=forms)
+templates.env.filters["dutch_time"] = labels.dutch_time
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
