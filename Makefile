@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install browser lint bench bench-read-model bench-faults histories clean
+.PHONY: run test install browser lint bench bench-read-model bench-faults bench-pages screenshots histories clean
 
 $(STAMP): pyproject.toml web/assets/package-lock.json
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ bench-read-model: $(STAMP)
 
 bench-faults: $(STAMP)
 	$(VENV)/bin/python bench/faults.py --cases 500
+
+bench-pages: $(STAMP)
+	$(VENV)/bin/python bench/pages.py
+
+# A screenshot of every page the browser tests open, for docs/web.md and the README.
+screenshots: $(STAMP) browser
+	REENTRY_SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest tests/web/test_browser.py -q
 
 # Record anew, from the current code, the histories that the replay test replays (before
 # the first release: docs/versioning.md). Releases' histories in tests/histories/*/ stay.

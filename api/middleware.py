@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
@@ -34,6 +34,8 @@ class AuditNote:
     target: str | None = None
     # A case outside the caller's grant: answered as not found, logged as refused.
     refused: bool = False
+    # A request that reads several cases: one row each, the case and whether it was refused.
+    cases: list[tuple[str, bool]] = field(default_factory=list)
 
     def outcome(self, status: int) -> str:
         return "refused" if self.refused or status in (401, 403) else "allowed"
@@ -131,9 +133,14 @@ async def _write(request: Request, note: AuditNote, status: int) -> None:
         note.case_id = (
             case_id if CASE_ID_PATTERN.match(case_id) else notice_id if NOTICE_ID_PATTERN.match(notice_id) else None
         )
+    per_case = [
+        {"case_id": case_id, "outcome": "refused" if refused else note.outcome(status)}
+        for case_id, refused in note.cases
+    ]
     await run_in_threadpool(
         audit.append,
         request.app.state.engine,
+        *per_case,
         request_id=note.request_id,
         user_id=principal.user if principal else None,
         roles=principal.roles_text if principal else None,

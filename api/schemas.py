@@ -121,6 +121,18 @@ class CaseView(BaseModel):
         )
 
 
+class ResidentName(BaseModel):
+    """A case's resident by name: no BSN, no birth date."""
+
+    case_id: str
+    given_names: str
+    surname: str
+
+
+class Residents(BaseModel):
+    residents: list[ResidentName]
+
+
 class NoticeBody(DetentionNotice):
     """The day-one notice as the prison service sends it: the offence is always named. (A
     case's own copy loses it when retention erases it.)"""

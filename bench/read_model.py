@@ -84,6 +84,7 @@ ADMIN_URL = f"{SERVER}/test"
 DATABASE = "reentry_bench"
 BENCH_URL = f"{SERVER}/{DATABASE}"
 WARMUP = 5
+DEFAULT_SEED = 20261126
 STATEMENT_RUNS = 5  # plain runs of each explained statement, to time it without EXPLAIN's overhead
 LIST_GOAL_MS = 50.0
 DASHBOARD_GOAL_MS = 250.0
@@ -950,7 +951,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=positive, default=100_000, help="cases to load, ~10 tasks each (100000)")
     parser.add_argument("--keep", action="store_true", help="reuse the database if a previous run filled it")
-    parser.add_argument("--seed", type=int, default=20261126, help="random seed for the data and parameters")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed for the data and parameters")
     parser.add_argument("--iterations", type=positive, default=200, help="measured calls per list query (200)")
     parser.add_argument("--dashboard-iterations", type=positive, default=30, help="measured dashboard calls (30)")
     parser.add_argument(

@@ -533,6 +533,15 @@ class PreviousCaseLinked(BaseModel):
     previous_case_id: str
 
 
+class Resident(BaseModel):
+    """Whom a case is about, by name only (no BSN, no birth date), for a list that names
+    its residents, and the municipality that may see it."""
+
+    given_names: str
+    surname: str
+    municipality: str
+
+
 class CaseSummary(BaseModel):
     """What an update about the case as a whole answers."""
 

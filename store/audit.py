@@ -11,11 +11,13 @@ from store.queries import MAX_PAGE, decode_cursor, encode_cursor
 from store.tables import AuditRow
 
 
-def append(engine: Engine, **values: object) -> None:
-    """One row, committed before the caller answers: no record, no answer."""
+def append(engine: Engine, *rows: dict[str, object], **values: object) -> None:
+    """One row (``values``), or several that share them (``rows``, each with what is its
+    own, such as the case), committed together before the caller answers: no record, no
+    answer."""
     values.setdefault("at", datetime.now(UTC))
     with engine.begin() as connection:
-        connection.execute(insert(AuditRow).values(**values))
+        connection.execute(insert(AuditRow), [{**values, **row} for row in rows] if rows else [values])
 
 
 def audit_page(

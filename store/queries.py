@@ -159,6 +159,14 @@ def case_row(session: Session, *, case_id: str, municipalities: list[str] | None
     return session.execute(query).scalar_one_or_none()
 
 
+def case_municipalities(session: Session, *, case_ids: list[str]) -> dict[str, str]:
+    """The municipality of each case of ``case_ids`` the read model holds (not erased)."""
+    query = select(CaseRow.case_id, CaseRow.municipality).where(
+        CaseRow.case_id.in_(case_ids), CaseRow.erased_at.is_(None)
+    )
+    return {case_id: municipality for case_id, municipality in session.execute(query)}
+
+
 def timeline(session: Session, *, case_id: str) -> list[EventRow]:
     query = select(EventRow).where(EventRow.case_id == case_id).order_by(EventRow.seq)
     return list(session.execute(query).scalars())

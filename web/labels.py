@@ -26,6 +26,23 @@ CONDITIONS = {
     "social_network": "Sociaal netwerk",
 }
 
+REGISTRATION = {
+    "registered_here": "Ingeschreven in deze gemeente",
+    "registered_elsewhere": "Ingeschreven in een andere gemeente",
+    "no_known_address": "Geen bekend adres",
+    "not_found": "Niet gevonden in de BRP",
+}
+
+ADVICE = {"supervision": "Toezicht", "programme": "Penitentiair programma", "none": "Geen toezicht"}
+SUPERVISION = {"none": "Geen", "planned": "Gepland", "active": "Loopt", "ended": "Afgelopen"}
+
+TASK_STATUSES = {
+    "open": "open",
+    "completed": "afgerond",
+    "cancelled": "vervallen",
+    "not_applicable": "niet van toepassing",
+}
+
 SCREENING = {
     "in_order": "Op orde",
     "needs_action": "Actie nodig",
@@ -89,6 +106,40 @@ EVENTS = {
     "leave_cancelled": "Verlof ingetrokken",
     "returned": "Teruggekeerd",
     "re_detained": "Opnieuw gedetineerd",
+}
+
+# The timeline's lines; one not named here is shown by its code.
+HISTORY = {
+    "case_started": "Zaak gestart",
+    "case_closed": "Zaak gesloten",
+    "task_created": "Taak aangemaakt",
+    "task_completed": "Taak afgerond",
+    "task_claimed": "Taak opgepakt",
+    "task_assigned": "Taak toegewezen",
+    "task_cancelled": "Taak vervallen",
+    "task_not_applicable": "Taak niet van toepassing",
+    "task_reopened": "Taak heropend",
+    "task_escalated": "Taak geëscaleerd",
+    "reminder_sent": "Herinnering verstuurd",
+    "pre_release_tasks_triaged": "Taken voor ontslag getrieerd",
+    "probation_advice_received": "Advies reclassering ontvangen",
+    "id_appointment_booked": "Afspraak burgerzaken gemaakt",
+    "id_document_ready": "Identiteitsbewijs klaar",
+    "benefit_application_received": "Aanvraag uitkering ontvangen",
+    "benefit_application_in_review": "Aanvraag uitkering in behandeling",
+    "benefit_decided": "Besluit uitkering genomen",
+    "notice_received": "Melding ontvangen",
+    "notice_repeated": "Melding opnieuw ontvangen",
+    "notice_filtered": "Melding vastgelegd, niet opgepakt (keuze gemeente)",
+    "notice_closed": "Melding gesloten",
+    "plan_compressed": "Stappen naar voren gehaald (korte termijn)",
+    "screening_recorded": "Screening vastgelegd",
+    "plan_agreed": "Plan afgesproken",
+    "leave_granted": "Verlof verleend",
+    "transferred": "Overgeplaatst",
+    "deceased": "Overleden",
+    "closed": "Gesloten",
+    **EVENTS,
 }
 
 # What the API's refusals mean, for the message beside a form.

@@ -101,15 +101,12 @@ def message(gedaan: str | None) -> str | None:
 
 async def resident_names(api: Api, case_ids: set[str]) -> dict[str, str]:
     """The residents' names, read from their cases now: the read model holds none."""
-
-    async def one(case_id: str) -> tuple[str, str]:
-        answer = await api.get(f"/v1/cases/{case_id}")
-        if not answer.ok:
-            return case_id, ""
-        person = answer.body["person"]
-        return case_id, f"{person['given_names']} {person['surname']}"
-
-    return dict(await asyncio.gather(*(one(c) for c in sorted(case_ids))))
+    if not case_ids:
+        return {}
+    answer = await api.get("/v1/cases/residents", case_id=sorted(case_ids))
+    if not answer.ok:
+        return {}
+    return {r["case_id"]: f"{r['given_names']} {r['surname']}" for r in answer.body["residents"]}
 
 
 def _flag(value: str | None) -> str | None:
@@ -477,6 +474,16 @@ async def claim_step(request: Request, signed: SignedInDep, notice_id: str, task
     path = f"tasks/{task_key}/claim"
     return await _notice_action(
         request, signed, notice_id, path, None, f"task:{task_key}", form, "claimed", Action.CLAIM_MAYORAL_TASK
+    )
+
+
+@router.post("/mayoral-notices/{notice_id}/tasks/{task_key}/assign", response_class=HTMLResponse)
+async def assign_step(request: Request, signed: SignedInDep, notice_id: str, task_key: str) -> Response:
+    form = await _form(request, signed)
+    body = {k: v for k in ("assignee", "team") if (v := form.get(k, "").strip())}
+    path = f"tasks/{task_key}/assign"
+    return await _notice_action(
+        request, signed, notice_id, path, body, f"task:{task_key}", form, "assigned", Action.ASSIGN_MAYORAL_TASK
     )
 
 

@@ -221,6 +221,7 @@ async def _up(settings: Settings) -> None:
             if observed.metrics_url:
                 print(f"Metrics: {observed.metrics_url}", flush=True)
             if not settings.auth_jwks_url:
+                print(f"Sign in to the web front at {api}/ui/login with a user, a role and municipalities.", flush=True)
                 print(
                     "A token for the API: reentry token --role caseworker --municipality 0855 --user anna", flush=True
                 )
@@ -366,7 +367,7 @@ async def _seed(settings: Settings) -> None:
         seeded = await seed(api, local_date(datetime.now(UTC)), sign, register if simulated else None)
     print(
         f"seeded {len(seeded.cases)} demo cases and {len(seeded.notices)} notices to the mayor through {base};"
-        f" try {base}/v1/dashboard, and {base}/v1/mayoral-notices with a mayor_office token"
+        f" sign in at {base}/ui/login as a coordinator of 0855 (Tilburg), or as the mayor's office, and look around"
     )
 
 

@@ -56,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
         RecordEventInput,
         ReDetained,
         Released,
+        Resident,
         ScreeningOutcome,
         ScreeningRecorded,
         ScreeningStatus,
@@ -564,3 +565,13 @@ class CaseWorkflow:
     @workflow.query
     def state(self) -> CaseState:
         return self._state
+
+    @workflow.query
+    def resident(self) -> Resident:
+        """The resident's name, without the rest of the state: what a list shows."""
+        person = self._state.notice.person
+        return Resident(
+            given_names=person.given_names,
+            surname=person.surname,
+            municipality=self._state.responsible_municipality,
+        )

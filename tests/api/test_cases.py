@@ -6,9 +6,12 @@ from datetime import date, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import select
+from sqlmodel import Session
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.models import local_date
+from store.tables import AuditRow
 from tests.helpers import CAROLINE, PRISON, TRUST_TEST_KEY, bearer, next_bsn, notice, settled
 from workflows.case import CaseWorkflow
 
@@ -237,3 +240,22 @@ async def test_re_detention_names_a_detention_reentry_knows_or_changes_nothing(a
     )
     assert done.status_code == 200, done.text
     assert (done.json()["phase"], done.json()["closed_reason"]) == ("closed", "re_detained")
+
+
+async def test_cases_name_their_residents_and_nothing_more(api, engine):
+    tilburg, breda = await start(api), await start(api, municipality="0758")
+    anna = bearer("anna", "caseworker", municipalities=("0855",))
+    named = await api.get("/v1/cases/residents", params={"case_id": [tilburg, breda, "case-DJI-NONE"]}, headers=anna)
+    assert named.status_code == 200
+    # Breda's case is out of Anna's reach: left out, as the case that does not exist.
+    assert named.json() == {"residents": [{"case_id": tilburg, "given_names": "Jan", "surname": "Jansen"}]}
+    with Session(engine) as session:
+        rows = (
+            session.exec(select(AuditRow).where(AuditRow.request_id == named.headers["x-request-id"])).scalars().all()
+        )
+    assert {(r.case_id, r.action, r.outcome) for r in rows} == {
+        (tilburg, "case.read", "allowed"),
+        (breda, "case.read", "refused"),
+    }
+    too_many = await api.get("/v1/cases/residents", params={"case_id": [tilburg] * 51}, headers=anna)
+    assert is_problem(too_many, 422)

@@ -193,6 +193,7 @@ CASEWORK, MAYOR = {"caseworker", "coordinator"}, {"mayor_office"}
 ALLOWED = {
     "POST /v1/notifications/detention-started": {"partner_system"},
     "GET /v1/cases/{id}": CASEWORK,
+    "GET /v1/cases/residents?case_id={id}": CASEWORK,
     "POST /v1/cases/{id}/tasks/{key}/complete": CASEWORK,
     "POST /v1/cases/{id}/tasks/{key}/claim": CASEWORK,
     "POST /v1/cases/{id}/tasks/{key}/assign": {"coordinator"},

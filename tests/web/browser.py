@@ -57,4 +57,5 @@ async def check_accessible(page: Page, name: str) -> None:
     assert not grave, f"{name}: " + "; ".join(grave)
     if SCREENSHOTS:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        await page.evaluate("window.scrollTo(0, 0)")
         await page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=False)

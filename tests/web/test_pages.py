@@ -164,3 +164,16 @@ async def test_the_development_sign_in_refuses_what_a_token_could_not_carry(brow
         refused = await browser_client.post("/ui/login", data=form)
         assert refused.status_code == 422 and "Inloggen is niet gelukt" in refused.text
         assert "set-cookie" not in refused.headers
+
+
+async def test_the_dashboard_draws_each_chart_and_gives_its_figures_as_a_table(browser_client):
+    await start_case(browser_client)
+    await start_case(browser_client, municipality=BREDA)
+    await sign_in(browser_client, "carl", "coordinator", TILBURG)
+    page = await browser_client.get("/ui/dashboard")
+    assert page.status_code == 200
+    assert page.text.count('<svg class="chart"') == 4 and page.text.count('aria-hidden="true"') >= 4
+    # Tilburg's one case, not Breda's: the dashboard covers the municipalities granted.
+    phases = page.text.split('id="kop-fasen"', 1)[1].split("</table>", 1)[0]
+    assert 'utrecht-table__cell--numeric-data">1</td>' in phases
+    assert 'utrecht-table__cell--numeric-data">2</td>' not in phases
