@@ -1,8 +1,10 @@
-"""Running a workflow's update from a route: its failures as problems. Shared by the
-case's routes and the mayoral notice's."""
+"""Calls into Temporal from a route: by their deadline or a 503, and an update's
+failures as problems. Shared by the case's routes and the mayoral notice's."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -18,8 +20,28 @@ from temporalio.workflow import UpdateMethodMultiParam
 from api.problems import Problem, from_update_failure, not_answered
 
 SelfType = TypeVar("SelfType")
+T = TypeVar("T")
 UpdateInput = TypeVar("UpdateInput")
 UpdateResult = TypeVar("UpdateResult")
+
+
+async def answered(call: Awaitable[T], timeout: timedelta) -> T:
+    """What a call into Temporal answers within ``timeout``, or the 503 the API promises.
+
+    The deadline is the API's own: the SDK's RPC timeout alone does not keep it, because
+    the server ends an update's long poll before the RPC times out and the SDK polls
+    again, for as long as no worker takes the update. An update admitted before the
+    deadline may still be applied later; sending it again is safe.
+    """
+    try:
+        return await asyncio.wait_for(call, timeout.total_seconds())
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
+        raise not_answered(timeout) from err
+    except RPCError as err:
+        # A query no worker answers, or a frontend that is not there.
+        if err.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.CANCELLED):
+            raise not_answered(timeout) from err
+        raise
 
 
 async def run_update(
@@ -35,11 +57,9 @@ async def run_update(
     update takes, the result the one it gives. A workflow that has completed takes no
     updates any more: ``closed``; one that is not there: ``missing``."""
     try:
-        return await handle.execute_update(update, arg, rpc_timeout=timeout)
+        return await answered(handle.execute_update(update, arg, rpc_timeout=timeout), timeout)
     except WorkflowUpdateFailedError as err:
         raise from_update_failure(err) from err
-    except WorkflowUpdateRPCTimeoutOrCancelledError as err:
-        raise not_answered(timeout) from err
     except RPCError as err:
         if err.status != RPCStatusCode.NOT_FOUND:
             raise

@@ -20,7 +20,7 @@ from api.problems import (
 )
 from api.schemas import CaseView, CompleteTaskBody, ResidentName, Residents
 from api.security import PARTNER_EVENTS, Action, Principal, Role, allowed
-from api.updates import run_update
+from api.updates import answered, run_update
 from domain.errors import ErrorType
 from domain.models import (
     CASE_ID_PATTERN,
@@ -76,6 +76,7 @@ async def residents(
     principal: Annotated[Principal, allowed(Action.READ_CASE)],
     temporal: TemporalDep,
     session: SessionDep,
+    timeout: UpdateTimeoutDep,
     case_id: Annotated[list[str], Query(min_length=1, max_length=MAX_RESIDENTS)],
 ) -> Residents:
     """Whom each case is about, by name only (no BSN, no birth date), read from the cases
@@ -91,7 +92,8 @@ async def residents(
 
     async def one(case: str) -> ResidentName | None:
         try:
-            resident = await temporal.get_workflow_handle_for(CaseWorkflow.run, case).query(CaseWorkflow.resident)
+            handle = temporal.get_workflow_handle_for(CaseWorkflow.run, case)
+            resident = await handle.query(CaseWorkflow.resident, rpc_timeout=timeout)
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 return None
@@ -101,7 +103,7 @@ async def residents(
             return None
         return ResidentName(case_id=case, given_names=resident.given_names, surname=resident.surname)
 
-    named = await asyncio.gather(*(one(c) for c in in_reach))
+    named = await answered(asyncio.gather(*(one(c) for c in in_reach)), timeout)
     found = {r.case_id for r in named if r is not None}
     note.cases = [(c, refused or c not in found) for c, refused in note.cases]
     return Residents(residents=[r for r in named if r is not None])
@@ -109,12 +111,17 @@ async def residents(
 
 @router.get("/{case_id}")
 async def get_case(
-    request: Request, case: CaseReader, temporal: TemporalDep, session: SessionDep, policy: PolicyDep
+    request: Request,
+    case: CaseReader,
+    temporal: TemporalDep,
+    session: SessionDep,
+    policy: PolicyDep,
+    timeout: UpdateTimeoutDep,
 ) -> CaseView:
     """A case, for casework: the person, the screening, the tasks, the history."""
     handle = temporal.get_workflow_handle_for(CaseWorkflow.run, case.case_id)
     try:
-        state = await handle.query(CaseWorkflow.state)
+        state = await answered(handle.query(CaseWorkflow.state, rpc_timeout=timeout), timeout)
     except RPCError as err:
         raise from_rpc_error(err, case.case_id) from err
     if not case.principal.grants(state.responsible_municipality):

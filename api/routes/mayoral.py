@@ -9,7 +9,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
@@ -25,10 +25,10 @@ from api.deps import (
     notice_not_found,
 )
 from api.pages import Cursor, Limit, ReadModelItem, read_page
-from api.problems import NOTICE_PROBLEM_RESPONSES, PURPOSE_PROBLEM_RESPONSES, Problem, not_answered
+from api.problems import NOTICE_PROBLEM_RESPONSES, PURPOSE_PROBLEM_RESPONSES, Problem
 from api.schemas import CompleteNoticeTaskBody, MayoralNoticeBody, NoticeView
 from api.security import Action, Principal, allowed
-from api.updates import run_update
+from api.updates import answered, run_update
 from core.commands import NoMayoralTrack, start_notice
 from domain.mayoral import (
     CompleteNoticeTaskInput,
@@ -109,15 +109,15 @@ async def mayoral_notice(
     existing = notices.notice_row(session, workflow_id=notice.workflow_id)
     principal.sends_for(notice.municipality, existing=existing.municipality if existing else None)
     try:
-        receipt = await start_notice(temporal, notice, policy=policy, task_queue=task_queue, timeout=timeout)
+        receipt = await answered(
+            start_notice(temporal, notice, policy=policy, task_queue=task_queue, timeout=timeout), timeout
+        )
     except NoMayoralTrack as err:
         raise Problem(
             409,
             f"this installation's policy ({policy.version}) has no mayoral section: it takes no BIJ notices",
             type_="urn:reentry:problem:no-mayoral-track",
         ) from err
-    except WorkflowUpdateRPCTimeoutOrCancelledError as err:
-        raise not_answered(timeout) from err
     if not receipt.created:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/v1/mayoral-notices/{notice.workflow_id}"
@@ -171,11 +171,13 @@ def overview(
 
 
 @router.get("/v1/mayoral-notices/{notice_id}", responses={404: NOTICE_PROBLEM_RESPONSES[404]})
-async def get_notice(request: Request, notice: NoticeReader, temporal: TemporalDep) -> NoticeView:
+async def get_notice(
+    request: Request, notice: NoticeReader, temporal: TemporalDep, timeout: UpdateTimeoutDep
+) -> NoticeView:
     """The notice, its steps with their guidance, and what happened."""
     handle = temporal.get_workflow_handle_for(MayoralNoticeWorkflow.run, notice.workflow_id)
     try:
-        state = await handle.query(MayoralNoticeWorkflow.state)
+        state = await answered(handle.query(MayoralNoticeWorkflow.state, rpc_timeout=timeout), timeout)
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             raise notice_not_found(notice.workflow_id) from err

@@ -3,12 +3,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response, status
-from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 
 from api.deps import PolicyDep, SessionDep, TaskQueueDep, TemporalDep, UpdateTimeoutDep
-from api.problems import PROBLEM_RESPONSES, not_answered
+from api.problems import PROBLEM_RESPONSES
 from api.schemas import NoticeBody
 from api.security import Action, Principal, allowed
+from api.updates import answered
 from core.commands import start_case
 from domain.models import NoticeReceipt
 from store import queries
@@ -36,10 +36,9 @@ async def detention_started(
     request.state.audit.case_id = notice.case_id
     existing = queries.case_row(session, case_id=notice.case_id)
     principal.sends_for(notice.municipality, existing=existing.municipality if existing else None)
-    try:
-        receipt = await start_case(temporal, notice, policy=policy, task_queue=task_queue, timeout=timeout)
-    except WorkflowUpdateRPCTimeoutOrCancelledError as err:
-        raise not_answered(timeout) from err
+    receipt = await answered(
+        start_case(temporal, notice, policy=policy, task_queue=task_queue, timeout=timeout), timeout
+    )
     if not receipt.created:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/v1/cases/{receipt.case_id}"
