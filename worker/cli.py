@@ -22,10 +22,12 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from api.security import Role
+from api.tokens import NoTrustedKeys
 from core.codec import KeyringError, create_key_file, new_key_id, new_key_line
 from core.settings import Settings
 from domain.policy import DEFAULT_POLICY_PATH, parse_policy
 from store.db import make_engine, upgrade
+from web.site import StylesNotBuilt
 
 logger = logging.getLogger("reentry")
 
@@ -504,7 +506,13 @@ def main(argv: list[str] | None = None) -> int:
         return _policy(args, settings)
     if args.command == "token":
         return _token(args, settings)
+    if args.command in ("db", "up", "worker", "api", "projection", "retention"):
+        # What the stack creates (the read model and its audit log, Temporal's database,
+        # keys, logs) is readable by its owner only; the embedded server inherits this.
+        os.umask(0o077)
     if args.command == "db":
+        if settings.database_url is None:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(settings.database)
         print("the read model's schema is up to date")
         return 0
@@ -535,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(runner(settings))
-    except KeyringError as err:
+    except (KeyringError, NoTrustedKeys, StylesNotBuilt) as err:
         print(f"reentry: {err}", file=sys.stderr)
         return 1
     if args.command != "seed":

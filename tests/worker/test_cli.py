@@ -110,3 +110,22 @@ def test_a_placeholder_key_stops_the_api_before_it_starts(tmp_path: Path):
     assert api.returncode == 1
     assert "key 'prod' is text (a placeholder or a password), not a random key" in api.stderr
     assert placeholder.split(":")[1] not in api.stderr and "Traceback" not in api.stderr
+
+
+def test_an_api_without_a_signing_key_or_jwks_says_so_in_one_line(tmp_path: Path, dev_env):
+    env = clean_env(
+        tmp_path,
+        REENTRY_CODEC_KEYS=new_key_line("2027-a"),
+        REENTRY_TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
+    )
+    api = subprocess.run([*REENTRY, "api"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert api.returncode == 1
+    assert "no identity provider is configured (REENTRY_AUTH_JWKS_URL)" in api.stderr
+    assert "Traceback" not in api.stderr
+
+
+def test_what_the_stack_creates_is_readable_by_its_owner_only(tmp_path: Path):
+    created = subprocess.run([*REENTRY, "db", "upgrade"], capture_output=True, text=True, env=clean_env(tmp_path))
+    assert created.returncode == 0, created.stderr
+    database = tmp_path / ".data" / "reentry.db"
+    assert database.stat().st_mode & 0o777 == 0o600
