@@ -23,6 +23,7 @@ from domain.models import (
     CaseState,
     ClosedReason,
     DetentionNotice,
+    Flag,
     HistoryEntry,
     Leave,
     Notification,
@@ -138,7 +139,7 @@ class NoticeBody(DetentionNotice):
     case's own copy loses it when retention erases it.)"""
 
     offence_category: OffenceCategory = OffenceCategory.OTHER
-    conviction_final: bool = False
+    conviction_final: Flag = False
 
 
 class CompleteTaskBody(Strict):

@@ -30,13 +30,16 @@ from pydantic import BaseModel, Field, model_validator
 from domain.follow_up import FollowUpFailure, FollowUpProgress
 from domain.models import (
     ESCALATION_ORDER,
+    Actor,
     Code,
     Day,
     DetentionId,
     EscalationLevel,
+    Flag,
     HistoryEntry,
     MunicipalityCode,
     Name,
+    Note,
     NoteOutcome,
     Notification,
     Person,
@@ -102,7 +105,7 @@ class MayoralNotice(Strict):
     ends_on: Day | None = None
     offence_category: SeriousOffence
     measure: JudicialMeasure = JudicialMeasure.NONE
-    unrest_expected: bool = False
+    unrest_expected: Flag = False
 
     @model_validator(mode="after")
     def _dates_fit_the_kind(self) -> MayoralNotice:
@@ -129,22 +132,22 @@ class MayoralNotice(Strict):
 class NoticeRegistered(Strict):
     kind: Literal["notice_registered"] = "notice_registered"
     # Whether the person returns to (or spends the leave in) this municipality.
-    concerns_municipality: bool
-    note: Annotated[str, Field(max_length=2000)] | None = None
+    concerns_municipality: Flag
+    note: Note | None = None
 
 
 class InformationGathered(Strict):
     kind: Literal["information"] = "information"
-    probation_consulted: bool
-    police_consulted: bool
+    probation_consulted: Flag
+    police_consulted: Flag
     victims_nearby: Literal["yes", "no", "unknown"]
-    note: Annotated[str, Field(max_length=2000)] | None = None
+    note: Note | None = None
 
 
 class RiskAssessed(Strict):
     kind: Literal["assessment"] = "assessment"
     decision: Literal["no_action", "monitor", "measures"]
-    reasons: Annotated[str, Field(min_length=1, max_length=2000)]
+    reasons: Annotated[Note, Field(min_length=1)]
 
 
 MeasureType = Literal["area_ban", "area_order", "restraining_order", "other"]
@@ -158,7 +161,7 @@ class Measure(Strict):
     ends_on: Day | None = None
     # The area of a ban or an order (streets, a neighbourhood), in the mayor's words.
     area: Name | None = None
-    description: Annotated[str, Field(max_length=2000)] | None = None
+    description: Note | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> Measure:
@@ -236,13 +239,13 @@ MayoralEvent = Annotated[DateChanged | LeaveCancelled | Returned | NoticeReDetai
 
 
 class MayoralEventInput(Strict):
-    actor: Annotated[str, Field(min_length=1, max_length=100)]
+    actor: Actor
     event: MayoralEvent
 
 
 class CompleteNoticeTaskInput(Strict):
     task_key: str
-    actor: Annotated[str, Field(min_length=1, max_length=100)]
+    actor: Actor
     outcome: MayoralOutcome | None = None
 
 

@@ -15,9 +15,12 @@ from zoneinfo import ZoneInfo
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 from stdnum.exceptions import ValidationError as StdnumValidationError
@@ -25,6 +28,7 @@ from stdnum.nl import bsn as stdnum_bsn
 
 from domain.civil_affairs import IdDocumentFollowUp
 from domain.income import BenefitFollowUp
+from domain.municipalities import successor
 from domain.policy import BasicCondition, OutcomeKind, Policy
 from domain.probation import ProbationAdvice
 from domain.registration import RegistrationLookup
@@ -95,15 +99,53 @@ def _valid_bsn(value: str) -> str:
         raise ValueError("not a valid BSN: it must be 9 digits that pass the 11-check") from None
 
 
+# Characters no input may hold, in any field: control characters (NUL, ANSI escapes and
+# the like) and the marks that reorder text on screen (bidirectional overrides and
+# isolates), with which a name can be made to read as another. Free text keeps tabs and
+# line breaks; a name or an identifier is one line.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAK = re.compile(r"[\t\n\r\u2028\u2029]")
+
+
+def _printable(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("holds a control or text-direction character")
+    return value
+
+
+def _one_line(value: str) -> str:
+    if _LINE_BREAK.search(value):
+        raise ValueError("must be one line: no tab or line break")
+    return _printable(value)
+
+
+def _iso_day(value: object) -> object:
+    """A date is a date or its ISO text (YYYY-MM-DD), never a number or a timestamp."""
+    if isinstance(value, datetime) or not isinstance(value, date | str):
+        raise ValueError("a date is written YYYY-MM-DD")
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+def _municipality(code: str) -> str:
+    return successor(code)
+
+
 Bsn = Annotated[str, StringConstraints(strip_whitespace=True, max_length=11), AfterValidator(_valid_bsn)]
-MunicipalityCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
+# A municipality by its CBS code; a merged municipality's code stands for its successor's.
+MunicipalityCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$"), AfterValidator(_municipality)]
 DetentionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Actor = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Note = Annotated[str, StringConstraints(max_length=2000)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_one_line)]
+Actor = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_one_line)]
+# Whom a task is given to: a user name, also the local part of their mail address.
+Assignee = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+Note = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_printable)]
+# A yes or no is true or false, never "yes", 1 or "false".
+Flag = StrictBool
 # A date a person or a prison can mean: anything else is a typo or an attack.
-Day = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2199, 12, 31))]
+Day = Annotated[date, BeforeValidator(_iso_day), Field(ge=date(1900, 1, 1), le=date(2199, 12, 31))]
 
 # Dutch municipalities count days in Dutch time. Loaded once at import, outside the
 # workflow sandbox; inside it only converts.
@@ -119,9 +161,28 @@ def case_id_for(detention_id: str) -> str:
 
 
 class Strict(BaseModel):
-    """Input from outside: unknown fields are an error, not silently dropped."""
+    """Input from outside: unknown fields are an error, not silently dropped, and no text in
+    it holds a control or text-direction character, whatever its field."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        _check_text(value)
+        return value
+
+
+def _check_text(value: object) -> None:
+    if isinstance(value, str):
+        _printable(value)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            _check_text(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_text(item)
 
 
 # ---------------------------------------------------------------------------
@@ -153,7 +214,7 @@ class DetentionNotice(Strict):
     # None once erased (retention): the data a mayoral notice is built from goes at the
     # latest six months after release. The API's notice body always names them.
     offence_category: OffenceCategory | None = OffenceCategory.OTHER
-    conviction_final: bool | None = False
+    conviction_final: Flag | None = False
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> DetentionNotice:
@@ -227,7 +288,7 @@ class BenefitDecisionOutcome(Strict):
 
 class AdvanceOutcome(Strict):
     kind: Literal["advance"] = "advance"
-    advance_paid: bool
+    advance_paid: Flag
     note: Note | None = None
 
 
@@ -415,7 +476,7 @@ class ClaimTaskInput(Strict):
 
 
 class TaskAssignment(Strict):
-    assignee: Actor | None = None
+    assignee: Assignee | None = None
     team: Code | None = None
 
     @model_validator(mode="after")

@@ -84,6 +84,22 @@ async def test_notice_starts_one_case(api, dev_env):
         ({"offence_category": None}, "body.offence_category"),  # only retention empties it
         ({"conviction_final": None}, "body.conviction_final"),
         ({"surprise": True}, "body.surprise"),
+        # Strict: a yes or no is a JSON boolean, a date is YYYY-MM-DD.
+        ({"conviction_final": "yes"}, "body.conviction_final"),
+        ({"conviction_final": 1}, "body.conviction_final"),
+        ({"detention_start": 20000}, "body.detention_start"),
+        ({"detention_start": "2026-11-01T00:00:00"}, "body.detention_start"),
+        # No control or text-direction characters, and a name is one line.
+        *(
+            (
+                {"person": {"bsn": next_bsn(), "given_names": name, "surname": "B", "birth_date": "1990-01-01"}},
+                "body.person.given_names",
+            )
+            for name in ("Jan\x00", "\u202enaJ", "\x1b[31mJan", "Jan\nPiet")
+        ),
+        # Municipalities by the CBS list: 0000 and 9999 are none.
+        ({"municipality": "0000"}, "body.municipality"),
+        ({"municipality": "9999"}, "body.municipality"),
     ],
 )
 async def test_invalid_notice_is_refused_and_starts_nothing(api, dev_env, change, field):
@@ -151,6 +167,33 @@ async def test_task_lifecycle_and_errors(api):
     case = (await api.get(f"/v1/cases/{case_id}")).json()
     assert case["phase"] == "planning"
     assert [h["actor"] for h in case["history"] if h["action"] == "task_completed"] == ["caroline"]
+
+
+async def test_a_merged_municipality_is_its_successor(api):
+    # Uden (0856) merged into Maashorst (1991) in 2022: a notice naming Uden is Maashorst's case.
+    case_id = await start(api, municipality="0856")
+    assert (await api.get(f"/v1/cases/{case_id}")).json()["municipality"] == "1991"
+
+
+async def test_assignees_are_user_names_and_notes_keep_their_lines(api):
+    case_id = await start(api)
+    base = f"/v1/cases/{case_id}/tasks"
+    for assignee in ("anna\nBcc: mallory", "anna@tilburg.nl", "an na", "-anna"):
+        refused = await api.post(f"{base}/screening/assign", json={"assignee": assignee}, headers=CAROLINE)
+        assert "body.assignee" in [e["field"] for e in is_problem(refused, 422)["errors"]], assignee
+    for team in ("regio\tteam", "regio team"):
+        refused = await api.post(f"{base}/screening/assign", json={"team": team}, headers=CAROLINE)
+        is_problem(refused, 422)
+    case = (await api.get(f"/v1/cases/{case_id}")).json()
+    assert next(t for t in case["tasks"] if t["key"] == "screening")["assignee"] is None
+
+    outcome = {"kind": "contact", "contacted_on": str(local_date_now()), "note": "gebeld\n\tterugbellen vrijdag"}
+    done = await api.post(f"{base}/contact_prison/complete", json={"outcome": outcome}, headers=CAROLINE)
+    assert done.status_code == 200, done.text
+    outcome["note"] = "gebeld\u202e"
+    # Checked before the case is asked: a 422, not the 409 of a task already done.
+    refused = await api.post(f"{base}/contact_prison/complete", json={"outcome": outcome}, headers=CAROLINE)
+    assert any(e["field"].endswith("note") for e in is_problem(refused, 422)["errors"])
 
 
 async def test_rejected_update_writes_nothing_to_history(api, dev_env):
