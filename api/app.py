@@ -16,7 +16,7 @@ from api import middleware, problems
 from api.routes import audit, cases, codec, health, intake, mayoral, notifications, worklists
 from api.tokens import verifier_for
 from core.settings import Settings
-from core.temporal import connect
+from core.temporal import connect_to
 from store.db import make_engine
 
 
@@ -36,8 +36,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.temporal = temporal_client or await connect(
-            settings.address, settings.temporal_namespace, keyring=settings.keyring(), tracer_provider=tracer_provider
+        app.state.temporal = temporal_client or await connect_to(
+            settings, keyring=settings.keyring(), tracer_provider=tracer_provider
         )
         # The codec server decrypts with the same codec as this process's Temporal client.
         app.state.codec = app.state.temporal.data_converter.payload_codec

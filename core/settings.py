@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, TypeAdapter, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from temporalio.service import TLSConfig
 
 from core.codec import KEY_FILE_NAME, Keyring, KeyringError
 from domain.policy import Policy, load_policy
@@ -39,6 +40,10 @@ def _venv_binary(name: str) -> str | None:
     return str(candidate) if candidate.exists() else shutil.which(name)
 
 
+class TemporalAccessError(ValueError):
+    """A TLS setting for Temporal that cannot be used: the message names it and why."""
+
+
 class Settings(BaseSettings):
     # Errors never echo the input: it may hold keys or a database password.
     model_config = SettingsConfigDict(env_prefix="REENTRY_", env_file=".env", extra="ignore", hide_input_in_errors=True)
@@ -48,6 +53,23 @@ class Settings(BaseSettings):
         description="host:port of a Temporal frontend; unset, `reentry up` starts the embedded server",
     )
     temporal_namespace: str = "default"
+    # How every process reaches the Temporal frontend: TLS, mutual TLS, an API key.
+    temporal_tls: bool = Field(
+        default=False, description="connect over TLS; implied by every other TLS setting and by an API key"
+    )
+    temporal_tls_ca: Path | None = Field(
+        default=None, description="PEM file of the CA that signed the frontend's certificate; unset, the system's"
+    )
+    temporal_tls_cert: Path | None = Field(
+        default=None, description="PEM file of this process's client certificate, for mutual TLS (with the key)"
+    )
+    temporal_tls_key: Path | None = Field(default=None, description="PEM file of the client certificate's key")
+    temporal_tls_server_name: str | None = Field(
+        default=None, description="the name in the frontend's certificate, where it is not the address's host"
+    )
+    temporal_api_key: SecretStr | None = Field(
+        default=None, description="API key for the namespace (Temporal Cloud); sent over TLS only"
+    )
     task_queue: str = "reentry-cases"
     data_dir: Path = Path(".data")
     policy: Path | None = Field(default=None, description="policy file; unset, the Dutch default")
@@ -123,6 +145,17 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _temporal_access_whole(self) -> Settings:
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            raise ValueError("set REENTRY_TEMPORAL_TLS_CERT and REENTRY_TEMPORAL_TLS_KEY together, for mutual TLS")
+        if self.temporal_address is None and self.temporal_uses_tls:
+            raise ValueError(
+                "the Temporal TLS settings and API key are for REENTRY_TEMPORAL_ADDRESS; the embedded server"
+                " listens on this machine without TLS"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_unusable_keys(self) -> Settings:
@@ -204,6 +237,42 @@ class Settings(BaseSettings):
     @property
     def address(self) -> str:
         return self.temporal_address or f"{self.embedded_temporal_host}:{self.embedded_temporal_port}"
+
+    @property
+    def temporal_uses_tls(self) -> bool:
+        return (
+            self.temporal_tls
+            or self.temporal_api_key is not None
+            or any(
+                value is not None
+                for value in (
+                    self.temporal_tls_ca,
+                    self.temporal_tls_cert,
+                    self.temporal_tls_server_name,
+                )
+            )
+        )
+
+    def temporal_tls_config(self) -> TLSConfig | None:
+        """The TLS of every connection to Temporal, its files read now: None, plain gRPC
+        (the embedded server on this machine)."""
+        if not self.temporal_uses_tls:
+            return None
+
+        def pem(path: Path | None, what: str) -> bytes | None:
+            if path is None:
+                return None
+            try:
+                return path.read_bytes()
+            except OSError as err:
+                raise TemporalAccessError(f"{what} {path}: {err.strerror}") from None
+
+        return TLSConfig(
+            server_root_ca_cert=pem(self.temporal_tls_ca, "REENTRY_TEMPORAL_TLS_CA"),
+            client_cert=pem(self.temporal_tls_cert, "REENTRY_TEMPORAL_TLS_CERT"),
+            client_private_key=pem(self.temporal_tls_key, "REENTRY_TEMPORAL_TLS_KEY"),
+            domain=self.temporal_tls_server_name,
+        )
 
     @property
     def database(self) -> str:

@@ -17,9 +17,11 @@ from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.runtime import Runtime
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from core.codec import EncryptionCodec, Keyring
+from core.settings import Settings
+from core.signing import CommandSigning
 from workflows import search_attributes
 
 
@@ -45,21 +47,47 @@ def tracing_interceptor(tracer_provider: TracerProvider) -> TracingInterceptor:
     return TracingInterceptor(tracer_provider.get_tracer("reentry"))
 
 
-async def connect(
-    address: str,
-    namespace: str = "default",
+async def connect_to(
+    settings: Settings,
     *,
     keyring: Keyring,
     tracer_provider: TracerProvider | None = None,
     runtime: Runtime | None = None,
 ) -> Client:
-    """A client with the product's data converter; traced with ``tracer_provider``, and
-    with its SDK metrics in ``runtime`` (``core.metrics``), when given."""
+    """The client of a reentry process: the frontend, namespace, TLS and API key of its settings."""
+    return await connect(
+        settings.address,
+        settings.temporal_namespace,
+        keyring=keyring,
+        tls=settings.temporal_tls_config(),
+        api_key=settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None,
+        tracer_provider=tracer_provider,
+        runtime=runtime,
+    )
+
+
+async def connect(
+    address: str,
+    namespace: str = "default",
+    *,
+    keyring: Keyring,
+    tls: TLSConfig | None = None,
+    api_key: str | None = None,
+    tracer_provider: TracerProvider | None = None,
+    runtime: Runtime | None = None,
+) -> Client:
+    """A client with the product's data converter that signs its commands into cases
+    (``core.signing``), as does every worker made from it; traced with ``tracer_provider``,
+    and with its SDK metrics in ``runtime`` (``core.metrics``), when given."""
+    tracing = [tracing_interceptor(tracer_provider)] if tracer_provider else []
     return await Client.connect(
         address,
         namespace=namespace,
         data_converter=data_converter(keyring),
-        interceptors=[tracing_interceptor(tracer_provider)] if tracer_provider else [],
+        interceptors=[*tracing, CommandSigning(keyring)],
+        # An API key travels over TLS only, whether or not TLS was asked for.
+        tls=tls or api_key is not None,
+        api_key=api_key,
         runtime=runtime,
     )
 

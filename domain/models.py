@@ -138,7 +138,9 @@ MunicipalityCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$"), Afte
 DetentionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_one_line)]
-Actor = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_one_line)]
+Actor = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_one_line)
+]
 # Whom a task is given to: a user name, also the local part of their mail address.
 Assignee = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
 Note = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_printable)]
@@ -590,8 +592,17 @@ class RecordEventInput(Strict):
     event: CaseEvent
 
 
+# The update by which a case hears of the case before it (``activities.links``).
+LINK_PREVIOUS_CASE = "link_previous_case"
+
+
 class PreviousCaseLinked(BaseModel):
     previous_case_id: str
+
+
+class CaseLink(BaseModel):
+    previous_case_id: str
+    next_case_id: str
 
 
 class Resident(BaseModel):

@@ -384,7 +384,6 @@ MERGED: dict[str, tuple[str, str, int]] = {
 }
 
 
-
 def successor(code: str) -> str:
     """The municipality a CBS code stands for today: itself, or what it merged into.
 

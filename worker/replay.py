@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from temporalio.client import Client
+from temporalio.worker import Interceptor as WorkerInterceptor
 from temporalio.worker import Replayer
 
 from worker.temporal import WORKFLOWS
@@ -30,7 +31,9 @@ async def replay_running(
 ) -> ReplayReport:
     """Replay the histories of the workflows ``query`` finds (every running one, by
     default), at most ``limit``, with the client's data converter."""
-    replayer = Replayer(workflows=workflows, data_converter=client.data_converter)
+    # The client's worker interceptors: the signature check among them, as on a worker.
+    interceptors = [i for i in client.config()["interceptors"] if isinstance(i, WorkerInterceptor)]
+    replayer = Replayer(workflows=workflows, data_converter=client.data_converter, interceptors=interceptors)
     report = ReplayReport()
     histories = client.list_workflows(query, limit=limit).map_histories()
     async with replayer.workflow_replay_iterator(histories) as results:

@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 
 from activities import NotificationActivities, ProjectionActivities
 from activities.intake import IntakeActivities
+from activities.links import CaseLinkActivities
 from activities.retention import RetentionActivities
 from domain.policy import load_policy
 from workflows.case import CaseWorkflow
@@ -67,6 +68,7 @@ def build_worker(
             retention.scrub_notice,
             intake.read_intake_cursor,
             intake.take_in_messages,
+            CaseLinkActivities(client).link_next_case,
         ],
         # The projection writer uses a blocking database driver: it runs in threads.
         activity_executor=ThreadPoolExecutor(max_workers=8),

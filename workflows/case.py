@@ -24,13 +24,17 @@ from workflows.follow_ups import (
 
 with workflow.unsafe.imports_passed_through():
     from activities import NotificationActivities, ProjectionActivities
+    from activities.links import CaseLinkActivities
     from activities.partners.options import NOTIFICATION_DELIVERY
     from domain import planning
     from domain.errors import ErrorType
     from domain.models import (
+        CASE_ID_PATTERN,
+        LINK_PREVIOUS_CASE,
         AssignTaskInput,
         BasicCondition,
         CaseClosedNotice,
+        CaseLink,
         CaseState,
         CaseSummary,
         ClaimTaskInput,
@@ -174,12 +178,17 @@ class CaseWorkflow:
         return self._summary()
 
     async def _link_next_case(self) -> None:
-        handle = workflow.get_external_workflow_handle_for(CaseWorkflow.run, self._state.next_case_id or "")
+        link = CaseLink(previous_case_id=self._state.case_id, next_case_id=self._state.next_case_id or "")
         try:
-            await handle.signal(
-                CaseWorkflow.link_previous_case, PreviousCaseLinked(previous_case_id=self._state.case_id)
+            linked = await workflow.execute_activity_method(
+                CaseLinkActivities.link_next_case,
+                link,
+                start_to_close_timeout=timedelta(minutes=1),
+                retry_policy=RetryPolicy(maximum_attempts=5),
             )
-        except Exception:
+        except ActivityError:
+            linked = False
+        if not linked:
             # The new case may not have been started yet: the link stays on this side.
             self._log(SYSTEM_ACTOR, "next_case_not_found", detail=self._state.next_case_id)
 
@@ -554,11 +563,16 @@ class CaseWorkflow:
         if self._state.phase == Phase.CLOSED:
             raise _reject(ErrorType.CASE_CLOSED, f"the case is closed ({self._state.closed_reason})")
 
-    @workflow.signal
-    def link_previous_case(self, input: PreviousCaseLinked) -> None:
-        """A signal: the previous case closes and does not wait for an answer."""
+    @workflow.update(name=LINK_PREVIOUS_CASE)
+    async def link_previous_case(self, input: PreviousCaseLinked) -> None:
+        """The case before this one, of the same person, closed as re-detained."""
         self._state.previous_case_id = input.previous_case_id
         self.changed_by(SYSTEM_ACTOR, "previous_case_linked", detail=input.previous_case_id)
+
+    @link_previous_case.validator
+    def _validate_link(self, input: PreviousCaseLinked) -> None:
+        if not CASE_ID_PATTERN.match(input.previous_case_id):
+            raise _reject(ErrorType.EVENT_NOT_POSSIBLE, "the previous case is not a case id")
 
     # ------------------------------------------------------------------ reads
 

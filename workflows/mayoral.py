@@ -373,6 +373,11 @@ class MayoralNoticeWorkflow:
             await self._projected(state.revision)
         return NoticeErasure(workflow_id=state.workflow_id, run_id=workflow.info().run_id)
 
+    @erase.validator
+    def _validate_erase(self, input: EraseNoticeInput) -> None:
+        """Every erasure is taken (it is idempotent); the validator is where a command's
+        signature is checked (``core.signing``), before anything is recorded."""
+
     # ------------------------------------------------------------------ reads
 
     @workflow.query

@@ -22,6 +22,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from core.codec import Keyring, new_key_line
+from core.signing import CommandSigning
 from core.temporal import data_converter
 from domain.models import local_date
 from tests.helpers import TEST_KEYRING, notice
@@ -29,6 +30,8 @@ from worker.temporal import WORKFLOWS
 
 FOLDER = Path(__file__).parent.parent / "histories"
 HISTORIES = sorted(FOLDER.rglob("*.json"))
+# As on a worker: the check of every command's signature replays too.
+SIGNED = [CommandSigning(TEST_KEYRING)]
 
 
 def test_every_recorded_course_has_a_history_and_no_history_is_stale():
@@ -47,7 +50,7 @@ def test_every_recorded_course_has_a_history_and_no_history_is_stale():
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_replays(path: Path):
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter(TEST_KEYRING))
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter(TEST_KEYRING), interceptors=SIGNED)
     await replayer.replay_workflow(history)
 
 
@@ -60,8 +63,12 @@ async def test_an_encrypted_history_replays_with_its_key_and_only_with_it(env, c
     first = history.events[0].workflow_execution_started_event_attributes.input.payloads[0]
     assert first.metadata["encryption-key-id"] == TEST_KEYRING.current.encode()
 
-    await Replayer(workflows=WORKFLOWS, data_converter=data_converter(TEST_KEYRING)).replay_workflow(history)
+    await Replayer(
+        workflows=WORKFLOWS, data_converter=data_converter(TEST_KEYRING), interceptors=SIGNED
+    ).replay_workflow(history)
     without_the_key = Keyring.parse(new_key_line("2031-a"))
     # The worker's log has the message naming the missing key; the replay failure its type.
     with pytest.raises(Exception, match="UnknownKeyError"):
-        await Replayer(workflows=WORKFLOWS, data_converter=data_converter(without_the_key)).replay_workflow(history)
+        await Replayer(
+            workflows=WORKFLOWS, data_converter=data_converter(without_the_key), interceptors=SIGNED
+        ).replay_workflow(history)
