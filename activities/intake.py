@@ -44,6 +44,7 @@ class IntakeReport(BaseModel):
     handled: int = 0
     unmatched: int = 0
     unreadable: int = 0
+    conflict: int = 0
     noted: int = 0
     already_done: int = 0
 
@@ -65,6 +66,17 @@ async def _exists(handle: WorkflowHandle) -> bool:
             return False
         raise
     return True
+
+
+def _conflict(err: WorkflowUpdateFailedError, workflow_id: str) -> Outcome:
+    """A notice sent again that names another person: kept aside for an operator, the case
+    or track unchanged. Anything else the notice's update refused is an error."""
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.type == ErrorType.NOTICE_CONFLICT:
+        return Outcome(
+            outcome="conflict", case_id=workflow_id, reason="sent before about another person: nothing changed"
+        )
+    raise err
 
 
 class IntakeActivities:
@@ -117,9 +129,12 @@ class IntakeActivities:
     async def _act(self, message: JusticeMessage) -> Outcome:
         match message:
             case DetentionStarted(content=notice):
-                receipt = await start_case(
-                    self._client, notice, policy=self._policy, task_queue=self._task_queue, timeout=self._timeout
-                )
+                try:
+                    receipt = await start_case(
+                        self._client, notice, policy=self._policy, task_queue=self._task_queue, timeout=self._timeout
+                    )
+                except WorkflowUpdateFailedError as err:
+                    return _conflict(err, notice.case_id)
                 return Outcome(outcome="handled", case_id=receipt.case_id)
             case DetentionEnded(content=ended):
                 event = RecordEventInput(actor=MESSAGE_BOX_ACTOR, event=Released(released_on=ended.release_date))
@@ -130,6 +145,8 @@ class IntakeActivities:
                     await start_notice(
                         self._client, notice, policy=self._policy, task_queue=self._task_queue, timeout=self._timeout
                     )
+                except WorkflowUpdateFailedError as err:
+                    return _conflict(err, notice.workflow_id)
                 except NoMayoralTrack:
                     # Kept aside for an operator, not dropped: the policy can be given one.
                     return Outcome(

@@ -112,7 +112,11 @@ class AuditLog:
                 unavailable.headers["Retry-After"] = "5"
                 await unavailable(scope, receive, hold)
                 start = held[0]
-        start["headers"] = [*start.get("headers", []), (b"x-request-id", note.request_id.encode())]
+        headers = [*start.get("headers", []), (b"x-request-id", note.request_id.encode())]
+        if scope["path"].startswith("/v1/") and not any(name.lower() == b"cache-control" for name, _ in headers):
+            # An answer of the API may name a resident: no browser or proxy keeps it.
+            headers.append((b"cache-control", b"no-store"))
+        start["headers"] = headers
         for message in held:
             await send(message)
 

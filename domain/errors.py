@@ -16,5 +16,7 @@ class ErrorType:
     PREREQUISITES_OPEN = "PrerequisitesOpen"  # 409
     TASK_ASSIGNED_TO_OTHER = "TaskAssignedToOther"  # 409
     EVENT_NOT_POSSIBLE = "EventNotPossible"  # 409
+    # A notice sent again for a detention (or a BIJ notice id) that names another person.
+    NOTICE_CONFLICT = "NoticeConflict"  # 409
     INVALID_OUTCOME = "InvalidOutcome"  # 422
     INVALID_EVENT = "InvalidEvent"  # 422

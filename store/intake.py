@@ -15,7 +15,7 @@ from store.tables import IntakeCursorRow, IntakeMessageRow
 MESSAGE_BOX = "message_box"
 # What an operator has to look at: a message that could not be understood, or one that
 # names a detention reentry has no case of.
-HELD = ("unreadable", "unmatched")
+HELD = ("unreadable", "unmatched", "conflict")
 
 
 def done(engine: Engine, message_ids: list[str]) -> set[str]:

@@ -213,7 +213,9 @@ class IntakeMessageRow(SQLModel, table=True):
     type: str = Field(max_length=40)
     sent_at: datetime = Field(sa_column=utc(nullable=False))
     received_at: datetime = Field(sa_column=utc(nullable=False))
-    outcome: str = Field(max_length=16, description="handled, unmatched (no case for it) or unreadable")
+    outcome: str = Field(
+        max_length=16, description="handled, unmatched (no case for it), conflict (another person) or unreadable"
+    )
     reason: str | None = Field(default=None, max_length=300)
     case_id: str | None = Field(default=None, max_length=80)
 

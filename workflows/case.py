@@ -308,6 +308,14 @@ class CaseWorkflow:
     def _validate_notice(self, notice: DetentionNotice) -> None:
         if notice.case_id != self._state.case_id:
             raise _reject(ErrorType.INVALID_EVENT, "the notice is for another detention")
+        if notice.person.bsn != self._state.notice.person.bsn:
+            # One detention is one person: a second person under its id is an error at the
+            # sender, not a change of person. The case stays as it is.
+            raise _reject(
+                ErrorType.NOTICE_CONFLICT,
+                f"detention {notice.detention_id} already has a case, of another person: nothing was changed;"
+                " ask the prison service to correct the notice",
+            )
 
     # ------------------------------------------------------------------ human tasks
 

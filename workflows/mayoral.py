@@ -209,6 +209,12 @@ class MayoralNoticeWorkflow:
     def _validate_notice(self, notice: MayoralNotice) -> None:
         if notice.workflow_id != self._state.workflow_id:
             raise _reject(ErrorType.INVALID_EVENT, "the notice is another notice")
+        known = self._state.notice
+        if known is not None and notice.person.bsn != known.person.bsn:
+            raise _reject(
+                ErrorType.NOTICE_CONFLICT,
+                f"notice {notice.notice_id} was received before, about another person: nothing was changed",
+            )
 
     # ------------------------------------------------------------------ the playbook's steps
 

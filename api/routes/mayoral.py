@@ -9,7 +9,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from pydantic import BaseModel
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
@@ -25,7 +25,7 @@ from api.deps import (
     notice_not_found,
 )
 from api.pages import Cursor, Limit, ReadModelItem, read_page
-from api.problems import NOTICE_PROBLEM_RESPONSES, PURPOSE_PROBLEM_RESPONSES, Problem
+from api.problems import NOTICE_PROBLEM_RESPONSES, PURPOSE_PROBLEM_RESPONSES, Problem, from_update_failure
 from api.schemas import CompleteNoticeTaskBody, MayoralNoticeBody, NoticeView
 from api.security import Action, Principal, allowed
 from api.updates import answered, run_update
@@ -112,6 +112,8 @@ async def mayoral_notice(
         receipt = await answered(
             start_notice(temporal, notice, policy=policy, task_queue=task_queue, timeout=timeout), timeout
         )
+    except WorkflowUpdateFailedError as err:
+        raise from_update_failure(err) from err
     except NoMayoralTrack as err:
         raise Problem(
             409,

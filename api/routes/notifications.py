@@ -3,9 +3,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response, status
+from temporalio.client import WorkflowUpdateFailedError
 
 from api.deps import PolicyDep, SessionDep, TaskQueueDep, TemporalDep, UpdateTimeoutDep
-from api.problems import PROBLEM_RESPONSES
+from api.problems import PROBLEM_RESPONSES, from_update_failure
 from api.schemas import NoticeBody
 from api.security import Action, Principal, allowed
 from api.updates import answered
@@ -36,9 +37,13 @@ async def detention_started(
     request.state.audit.case_id = notice.case_id
     existing = queries.case_row(session, case_id=notice.case_id)
     principal.sends_for(notice.municipality, existing=existing.municipality if existing else None)
-    receipt = await answered(
-        start_case(temporal, notice, policy=policy, task_queue=task_queue, timeout=timeout), timeout
-    )
+    try:
+        receipt = await answered(
+            start_case(temporal, notice, policy=policy, task_queue=task_queue, timeout=timeout), timeout
+        )
+    except WorkflowUpdateFailedError as err:
+        # Sent before about another person: a 409, and the case unchanged.
+        raise from_update_failure(err) from err
     if not receipt.created:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/v1/cases/{receipt.case_id}"

@@ -55,7 +55,23 @@ async def test_notice_starts_one_case(api, dev_env):
     assert repeat.status_code == 200
     assert repeat.json() == {"case_id": case_id, "created": False}
 
-    case = (await api.get(f"/v1/cases/{case_id}")).json()
+    # The same detention about another person is the sender's mistake: a 409, nothing changed.
+    handle = dev_env.client.get_workflow_handle(case_id)
+    await settled(dev_env.client, case_id)
+    history = len((await handle.fetch_history()).events)
+    other = {"bsn": next_bsn(), "given_names": "Ander", "surname": "Mens", "birth_date": "1991-02-03"}
+    mixed_up = await api.post("/v1/notifications/detention-started", json={**body, "person": other}, headers=PRISON)
+    assert is_problem(mixed_up, 409)["type"].endswith("NoticeConflict")
+    assert other["bsn"] not in mixed_up.text and body["person"]["bsn"] not in mixed_up.text
+    assert len((await handle.fetch_history()).events) == history
+    names = (await api.get("/v1/cases/residents", params={"case_id": case_id})).json()["residents"]
+    assert names[0]["surname"] == body["person"]["surname"]
+
+    read = await api.get(f"/v1/cases/{case_id}")
+    # Answers that name a resident are kept by no browser or proxy; refusals neither.
+    assert {first.headers["cache-control"], read.headers["cache-control"]} == {"no-store"}
+    assert mixed_up.headers["cache-control"] == "no-store"
+    case = read.json()
     assert case["phase"] == "notified"
     assert case["expected_release"] == body["expected_release"]
     contact = next(t for t in case["tasks"] if t["key"] == "contact_prison")

@@ -79,9 +79,12 @@ async def test_the_message_box_starts_and_releases_cases_once(dev_env, engine, b
     await deliver(sender, "detention_ended", released, "dji-0005")
     unknown = {"detention_id": "DJI-NEVER-SEEN", "release_date": str(today)}
     await deliver(sender, "detention_ended", unknown, "dji-0006")
+    # The first detention's id again, about another person: kept aside, the case unchanged.
+    mixed_up = first.model_copy(update={"person": notice(today).person})
+    await deliver(sender, "detention_started", mixed_up.model_dump(mode="json"), "dji-0007")
 
     report = await take_in(dev_env, queue)
-    assert report == IntakeReport(handled=4, unmatched=1, unreadable=1)
+    assert report == IntakeReport(handled=4, unmatched=1, unreadable=1, conflict=1)
 
     state = await dev_env.client.get_workflow_handle(first.case_id).query(CaseWorkflow.state)
     assert state.actual_release == today and state.notices_received == 2
@@ -90,13 +93,19 @@ async def test_the_message_box_starts_and_releases_cases_once(dev_env, engine, b
 
     with Session(engine) as session:
         held, _ = intake.held_page(session)
-    assert [(h.message_id, h.outcome) for h in held] == [("dji-0004", "unreadable"), ("dji-0006", "unmatched")]
+    assert [(h.message_id, h.outcome) for h in held] == [
+        ("dji-0004", "unreadable"),
+        ("dji-0006", "unmatched"),
+        ("dji-0007", "conflict"),
+    ]
     assert "JSON" in held[0].reason and first.person.bsn not in (held[0].reason or "")
+    assert held[2].case_id == first.case_id and mixed_up.person.bsn not in (held[2].reason or "")
+    assert state.notice.person == first.person
 
     # The next run finds nothing new; a run that reads the same page again acts on nothing.
     assert await take_in(dev_env, queue) == IntakeReport()
     intake.save_cursor(engine, None)
-    assert await take_in(dev_env, queue) == IntakeReport(already_done=6)
+    assert await take_in(dev_env, queue) == IntakeReport(already_done=7)
     state = await dev_env.client.get_workflow_handle(first.case_id).query(CaseWorkflow.state)
     assert [h.action for h in state.history].count("released") == 1 and state.notices_received == 2
 

@@ -22,7 +22,7 @@ from domain.policy import DEFAULT_POLICY_PATH
 from store.tables import MayoralNoticeRow
 from tests.api.test_cases import is_problem, local_date_now
 from tests.api.test_security import TILBURG, bij_body, serious, start
-from tests.helpers import PRISON, STAND_INS, TRUST_TEST_KEY, bearer
+from tests.helpers import PRISON, STAND_INS, TRUST_TEST_KEY, bearer, next_bsn
 from worker.temporal import build_worker
 
 EINDHOVEN = "0772"
@@ -45,6 +45,9 @@ async def test_a_notice_is_received_once_and_read_without_its_bsn(api):
     assert first.headers["location"] == f"{NOTICES}/{accepted['id']}"
     repeat = await api.post("/v1/notifications/mayoral-notice", json=body, headers=PRISON)
     assert (repeat.status_code, repeat.json()["id"], repeat.json()["created"]) == (200, accepted["id"], False)
+    other = {"bsn": next_bsn(), "given_names": "Ander", "surname": "Mens", "birth_date": "1980-05-06"}
+    mixed_up = await api.post("/v1/notifications/mayoral-notice", json={**body, "person": other}, headers=PRISON)
+    assert is_problem(mixed_up, 409)["type"].endswith("NoticeConflict")
 
     view = (await api.get(f"{NOTICES}/{accepted['id']}", headers=MAYOR)).json()
     assert body["person"]["bsn"] not in json.dumps(view)
