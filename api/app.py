@@ -12,7 +12,7 @@ from opentelemetry.trace import TracerProvider
 from sqlalchemy import Engine
 from temporalio.client import Client
 
-from api import middleware, problems
+from api import idempotency, middleware, problems
 from api.routes import audit, cases, codec, health, intake, mayoral, notifications, worklists
 from api.tokens import verifier_for
 from core.settings import Settings
@@ -57,6 +57,7 @@ def create_app(
         lifespan=lifespan,
     )
     problems.install(app)
+    app.add_exception_handler(idempotency.Replayed, idempotency.replayed)
     middleware.install(app, max_body_bytes=settings.max_body_bytes)
     # Outermost: a preflight from the Web UI is answered before anything else.
     app.add_middleware(codec.CodecCors, origins=settings.codec_origins)

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import idempotency
 from api.problems import problem_response
 from api.security import Action, Principal
 from domain.mayoral import NOTICE_ID_PATTERN
@@ -36,6 +37,8 @@ class AuditNote:
     refused: bool = False
     # A request that reads several cases: one row each, the case and whether it was refused.
     cases: list[tuple[str, bool]] = field(default_factory=list)
+    # The key this request reserved (``api.idempotency``): its answer is kept for it.
+    idempotency: str | None = None
 
     def outcome(self, status: int) -> str:
         return "refused" if self.refused or status in (401, 403) else "allowed"
@@ -100,8 +103,13 @@ class AuditLog:
             await self.app(scope, receive, hold)
         except Exception:
             await _write(request, note, 500)
+            if note.idempotency:
+                await idempotency.finish(request, note.idempotency, 500, [], b"")
             raise
         start = next(m for m in held if m["type"] == "http.response.start")
+        if note.idempotency:
+            body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+            await idempotency.finish(request, note.idempotency, start["status"], start.get("headers", []), body)
         if note.action is not None:
             try:
                 await _write(request, note, start["status"])

@@ -19,6 +19,7 @@ import jwt
 from fastapi import Depends, Request, params
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api import idempotency
 from api.problems import Problem
 
 ALL_MUNICIPALITIES = "*"
@@ -65,6 +66,22 @@ class Action(StrEnum):
     SIGN_IN = "session.sign_in"
     SIGN_OUT = "session.sign_out"
 
+
+# What changes a case or a notice: these take an Idempotency-Key (``api.idempotency``).
+CHANGES = frozenset(
+    {
+        Action.RECEIVE_NOTICE,
+        Action.COMPLETE_TASK,
+        Action.CLAIM_TASK,
+        Action.ASSIGN_TASK,
+        Action.RECORD_EVENT,
+        Action.RECEIVE_MAYORAL_NOTICE,
+        Action.COMPLETE_MAYORAL_TASK,
+        Action.CLAIM_MAYORAL_TASK,
+        Action.ASSIGN_MAYORAL_TASK,
+        Action.RECORD_MAYORAL_EVENT,
+    }
+)
 
 _CASEWORK = frozenset({Role.CASEWORKER, Role.COORDINATOR})
 _MAYOR = frozenset({Role.MAYOR_OFFICE})
@@ -341,6 +358,9 @@ def allowed(action: Action) -> params.Depends:
                 f"the role(s) {principal.roles_text} may not perform {action.value}",
                 type_="urn:reentry:problem:forbidden",
             )
+        if action in CHANGES:
+            # Only now: a repeat is answered only to whom the request itself is allowed.
+            await idempotency.begin(request, principal.user)
         return principal
 
     return params.Depends(dependency)

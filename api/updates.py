@@ -52,12 +52,14 @@ async def run_update(
     timeout: timedelta,
     closed: Problem,
     missing: Problem,
+    update_id: str | None = None,
 ) -> UpdateResult:
     """Run one update, typed as the SDK's ``execute_update``: the input is the one the
     update takes, the result the one it gives. A workflow that has completed takes no
-    updates any more: ``closed``; one that is not there: ``missing``."""
+    updates any more: ``closed``; one that is not there: ``missing``. ``update_id`` names
+    the update (from an Idempotency-Key): Temporal applies one update of an id once."""
     try:
-        return await answered(handle.execute_update(update, arg, rpc_timeout=timeout), timeout)
+        return await answered(handle.execute_update(update, arg, id=update_id, rpc_timeout=timeout), timeout)
     except WorkflowUpdateFailedError as err:
         raise from_update_failure(err) from err
     except RPCError as err:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, text
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary, text
 from sqlmodel import Field, SQLModel
 
 FAR_FUTURE = datetime(9999, 12, 31)
@@ -290,3 +290,20 @@ class WebSessionRow(SQLModel, table=True):
     pending: str | None = Field(default=None, max_length=2000)
     created_at: datetime = Field(sa_column=utc(nullable=False))
     last_seen_at: datetime = Field(sa_column=utc(nullable=False))
+
+
+class IdempotencyKeyRow(SQLModel, table=True):
+    """A request sent with an ``Idempotency-Key``, and what it was answered, for a day: a
+    repeat with the same key gets the same answer. By the SHA-256 of caller and key; the
+    answer is kept as sent, and is erased with the row."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_created", "created_at"),)
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    fingerprint: str = Field(max_length=64, description="SHA-256 of method, path and body")
+    status: int | None = Field(default=None, description="None while the first request is being answered")
+    body: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    media_type: str | None = Field(default=None, max_length=100)
+    location: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(sa_column=utc(nullable=False))

@@ -9,6 +9,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
+from api import idempotency
 from api.deps import CaseInReach, PolicyDep, SessionDep, TemporalDep, UpdateTimeoutDep, case_in_reach
 from api.problems import (
     CASE_PROBLEM_RESPONSES,
@@ -48,6 +49,7 @@ UpdateResult = TypeVar("UpdateResult")
 
 
 async def _update(
+    request: Request,
     temporal: Client,
     timeout: timedelta,
     case_id: str,
@@ -56,7 +58,13 @@ async def _update(
 ) -> UpdateResult:
     handle = temporal.get_workflow_handle_for(CaseWorkflow.run, case_id)
     return await run_update(
-        handle, update, arg, timeout=timeout, closed=case_closed(case_id), missing=case_not_found(case_id)
+        handle,
+        update,
+        arg,
+        timeout=timeout,
+        closed=case_closed(case_id),
+        missing=case_not_found(case_id),
+        update_id=idempotency.update_id(request),
     )
 
 
@@ -147,7 +155,7 @@ async def complete_task(
     """Complete a task, with the outcome its kind asks for."""
     request.state.audit.target = task_key
     update = CompleteTaskInput(task_key=task_key, actor=case.principal.user, outcome=body.outcome)
-    return await _update(temporal, timeout, case.case_id, CaseWorkflow.complete_task, update)
+    return await _update(request, temporal, timeout, case.case_id, CaseWorkflow.complete_task, update)
 
 
 @router.post("/{case_id}/tasks/{task_key}/claim")
@@ -157,7 +165,7 @@ async def claim_task(
     """Take a task on as its assignee."""
     request.state.audit.target = task_key
     update = ClaimTaskInput(task_key=task_key, actor=case.principal.user)
-    return await _update(temporal, timeout, case.case_id, CaseWorkflow.claim_task, update)
+    return await _update(request, temporal, timeout, case.case_id, CaseWorkflow.claim_task, update)
 
 
 @router.post("/{case_id}/tasks/{task_key}/assign")
@@ -172,7 +180,7 @@ async def assign_task(
     """Give a task to a person, a team, or both."""
     request.state.audit.target = task_key
     update = AssignTaskInput(task_key=task_key, actor=case.principal.user, assignee=body.assignee, team=body.team)
-    return await _update(temporal, timeout, case.case_id, CaseWorkflow.assign_task, update)
+    return await _update(request, temporal, timeout, case.case_id, CaseWorkflow.assign_task, update)
 
 
 @router.post("/{case_id}/events")
@@ -203,4 +211,4 @@ async def record_event(
             type_=f"urn:reentry:problem:{ErrorType.EVENT_NOT_POSSIBLE}",
         )
     update = RecordEventInput(actor=principal.user, event=event)
-    return await _update(temporal, timeout, case.case_id, CaseWorkflow.record_event, update)
+    return await _update(request, temporal, timeout, case.case_id, CaseWorkflow.record_event, update)

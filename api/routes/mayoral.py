@@ -13,6 +13,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
+from api import idempotency
 from api.deps import (
     NoticeInReach,
     PolicyDep,
@@ -197,6 +198,7 @@ UpdateResult = TypeVar("UpdateResult")
 
 
 async def _update(
+    request: Request,
     temporal: Client,
     timeout: timedelta,
     workflow_id: str,
@@ -205,7 +207,15 @@ async def _update(
 ) -> UpdateResult:
     closed = Problem(409, f"mayoral notice {workflow_id!r} is closed", type_="urn:reentry:problem:CaseClosed")
     handle = temporal.get_workflow_handle_for(MayoralNoticeWorkflow.run, workflow_id)
-    return await run_update(handle, update, arg, timeout=timeout, closed=closed, missing=notice_not_found(workflow_id))
+    return await run_update(
+        handle,
+        update,
+        arg,
+        timeout=timeout,
+        closed=closed,
+        missing=notice_not_found(workflow_id),
+        update_id=idempotency.update_id(request),
+    )
 
 
 @router.post("/v1/mayoral-notices/{notice_id}/tasks/{task_key}/complete", responses=NOTICE_PROBLEM_RESPONSES)
@@ -220,7 +230,7 @@ async def complete_task(
     """Complete a step of the playbook, with the outcome it asks for."""
     request.state.audit.target = task_key
     update = CompleteNoticeTaskInput(task_key=task_key, actor=notice.principal.user, outcome=body.outcome)
-    return await _update(temporal, timeout, notice.workflow_id, MayoralNoticeWorkflow.complete_task, update)
+    return await _update(request, temporal, timeout, notice.workflow_id, MayoralNoticeWorkflow.complete_task, update)
 
 
 @router.post("/v1/mayoral-notices/{notice_id}/tasks/{task_key}/claim", responses=NOTICE_PROBLEM_RESPONSES)
@@ -230,7 +240,7 @@ async def claim_task(
     """Take a step on as its assignee."""
     request.state.audit.target = task_key
     update = ClaimTaskInput(task_key=task_key, actor=notice.principal.user)
-    return await _update(temporal, timeout, notice.workflow_id, MayoralNoticeWorkflow.claim_task, update)
+    return await _update(request, temporal, timeout, notice.workflow_id, MayoralNoticeWorkflow.claim_task, update)
 
 
 @router.post("/v1/mayoral-notices/{notice_id}/tasks/{task_key}/assign", responses=NOTICE_PROBLEM_RESPONSES)
@@ -245,7 +255,7 @@ async def assign_task(
     """Give a step to a person, a team, or both."""
     request.state.audit.target = task_key
     update = AssignTaskInput(task_key=task_key, actor=notice.principal.user, assignee=body.assignee, team=body.team)
-    return await _update(temporal, timeout, notice.workflow_id, MayoralNoticeWorkflow.assign_task, update)
+    return await _update(request, temporal, timeout, notice.workflow_id, MayoralNoticeWorkflow.assign_task, update)
 
 
 @router.post("/v1/mayoral-notices/{notice_id}/events", responses=NOTICE_PROBLEM_RESPONSES)
@@ -256,4 +266,4 @@ async def record_event(
     cancelled, the return happened, re-detained."""
     request.state.audit.target = event.type
     update = MayoralEventInput(actor=notice.principal.user, event=event)
-    return await _update(temporal, timeout, notice.workflow_id, MayoralNoticeWorkflow.record_event, update)
+    return await _update(request, temporal, timeout, notice.workflow_id, MayoralNoticeWorkflow.record_event, update)
