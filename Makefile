@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install browser lint bench bench-read-model bench-faults bench-pages screenshots histories clean
+.PHONY: run test install browser lint bench bench-read-model bench-faults bench-pages chaos screenshots histories clean
 
 $(STAMP): pyproject.toml web/assets/package-lock.json
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench-faults: $(STAMP)
 
 bench-pages: $(STAMP)
 	$(VENV)/bin/python bench/pages.py
+
+chaos: $(STAMP)
+	$(VENV)/bin/python bench/chaos.py
+	$(VENV)/bin/python bench/chaos.py --database postgresql://postgres@127.0.0.1:5432/test
 
 # A screenshot of every page the browser tests open, for docs/web.md and the README.
 screenshots: $(STAMP) browser

@@ -58,6 +58,7 @@ def create_app(
     )
     problems.install(app)
     app.add_exception_handler(idempotency.Replayed, idempotency.replayed)
+    app.state.before_change = idempotency.begin
     middleware.install(app, max_body_bytes=settings.max_body_bytes)
     # Outermost: a preflight from the Web UI is answered before anything else.
     app.add_middleware(codec.CodecCors, origins=settings.codec_origins)

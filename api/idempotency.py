@@ -4,7 +4,8 @@ a 409 about its own change.
 
 The key is the caller's: the same key from another user is another key. It is kept with
 its answer for a day (``store.idempotency``). The same key with another request is a 422;
-a repeat while the first is still being answered, a 409. A first answer of 500 or more
+a repeat while the first is still being answered, a 409 (and if that first request's process stopped before it answered,
+the repeat takes its place after twice the update timeout). A first answer of 500 or more
 is not kept, so the request is run again; and because the key also names the update in
 Temporal, an update that was applied after its 503 is not applied twice: Temporal
 answers the repeat with the first result.
@@ -51,8 +52,15 @@ async def begin(request: Request, user: str) -> None:
         b"\n".join([request.method.encode(), request.url.path.encode(), request.url.query.encode(), body])
     ).hexdigest()
     engine = request.app.state.engine
+    # A request is answered within the update timeout, 503 or not: a reservation twice as
+    # old belongs to an API process that stopped while it answered.
     before = await run_in_threadpool(
-        idempotency.reserve, engine, id_hash=id_hash, fingerprint=fingerprint, now=datetime.now(UTC)
+        idempotency.reserve,
+        engine,
+        id_hash=id_hash,
+        fingerprint=fingerprint,
+        now=datetime.now(UTC),
+        abandoned_after=2 * request.app.state.update_timeout,
     )
     if before is None:
         request.state.audit.idempotency = id_hash

@@ -19,7 +19,6 @@ import jwt
 from fastapi import Depends, Request, params
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api import idempotency
 from api.problems import Problem
 
 ALL_MUNICIPALITIES = "*"
@@ -360,7 +359,9 @@ def allowed(action: Action) -> params.Depends:
             )
         if action in CHANGES:
             # Only now: a repeat is answered only to whom the request itself is allowed.
-            await idempotency.begin(request, principal.user)
+            # The app installs the step (api.idempotency, on the read model), so that what
+            # imports this module for the principal does not import the store.
+            await request.app.state.before_change(request, principal.user)
         return principal
 
     return params.Depends(dependency)

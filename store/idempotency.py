@@ -37,13 +37,32 @@ def _answered(row: IdempotencyKeyRow) -> Answered:
     return Answered(row.fingerprint, row.status, row.body, row.media_type, row.location)
 
 
-def reserve(engine: Engine, *, id_hash: str, fingerprint: str, now: datetime) -> Answered | None:
+def reserve(
+    engine: Engine, *, id_hash: str, fingerprint: str, now: datetime, abandoned_after: timedelta
+) -> Answered | None:
     """Reserve the key for a request: None if it is this request's now, else what the key
-    was used for before. Keys older than ``TERM`` are forgotten on the way."""
+    was used for before. Keys older than ``TERM`` are forgotten on the way.
+
+    A reservation still unanswered after ``abandoned_after`` was left by a process that
+    stopped while it answered (a crash): the same request takes it over."""
     with Session(engine) as session:
         session.execute(delete(IdempotencyKeyRow).where(IdempotencyKeyRow.created_at < now - TERM))
         existing = session.get(IdempotencyKeyRow, id_hash)
         if existing is not None:
+            if existing.status is None and existing.fingerprint == fingerprint:
+                taken_over = session.execute(
+                    update(IdempotencyKeyRow)
+                    .where(
+                        IdempotencyKeyRow.id_hash == id_hash,
+                        IdempotencyKeyRow.status.is_(None),
+                        IdempotencyKeyRow.created_at < now - abandoned_after,
+                    )
+                    .values(created_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+                if taken_over.rowcount == 1:
+                    session.commit()
+                    return None
             session.commit()
             return _answered(existing)
         session.add(IdempotencyKeyRow(id_hash=id_hash, fingerprint=fingerprint, created_at=now))
