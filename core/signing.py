@@ -2,20 +2,21 @@
 door: whoever can reach its port, but holds no key, changes nothing.
 
 Every update and signal that a reentry client sends (the API, the worker's intake,
-retention and case links, the command line) carries a header, ``reentry-signature``: an HMAC-SHA256 over
-the workflow id, the update's name, the update's id and its arguments, with a key derived
-from the current codec key (``core.codec``). Only the processes that can read a case's
+retention and case links, the command line) carries a header, ``reentry-signature``: an
+HMAC-SHA256 over the workflow id, the update's name, the update's id and its arguments,
+with a key derived from the current codec key (``core.codec``). Only the processes that can read a case's
 payloads hold it: the API and the workers.
 
 The worker checks it before anything else: an update without a valid signature is
 rejected in its validator, so it leaves no trace in the history (Temporal does not record a
-rejected update); a signal without one is ignored. A signature names the update's id, so a
-signature copied onto another command does not fit it, and the same command sent again
-under its own id is the same update, which Temporal answers once.
+rejected update); a signal without one is ignored (reentry's workflows take no signals).
+A signature names the update's id, so a signature copied onto another command does not
+fit it, and the same command sent again under its own id is the same update, which
+Temporal answers once.
 
 What a signature does not cover: starting a workflow, terminating one, or reading the
 (encrypted) history. Keep the frontend inside the cluster, behind mutual TLS and the
-cluster's authorizer (docs/operations.md, "Temporal in service").
+cluster's authorizer (docs/operations.md, "Temporal's frontend").
 """
 
 from __future__ import annotations

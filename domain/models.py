@@ -128,13 +128,9 @@ def _iso_day(value: object) -> object:
     return value
 
 
-def _municipality(code: str) -> str:
-    return successor(code)
-
-
 Bsn = Annotated[str, StringConstraints(strip_whitespace=True, max_length=11), AfterValidator(_valid_bsn)]
 # A municipality by its CBS code; a merged municipality's code stands for its successor's.
-MunicipalityCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$"), AfterValidator(_municipality)]
+MunicipalityCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$"), AfterValidator(successor)]
 DetentionId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_one_line)]

@@ -8,6 +8,7 @@ import re
 import socket
 import sys
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,18 @@ async def test_no_generated_request_gets_a_server_error_or_an_answer_off_schema(
     port = _free_port()
     settings = Settings(task_queue=queue, update_timeout=10, **TRUST_TEST_KEY)
     app = create_app(settings=settings, temporal_client=dev_env.client, engine=engine)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # Every answer's status, as the client saw it: the run's figures.
+    statuses: Counter[int] = Counter()
+
+    async def counted(scope, receive, send):
+        async def counting(message):
+            if message["type"] == "http.response.start":
+                statuses[message["status"]] += 1
+            await send(message)
+
+        await app(scope, receive, counting)
+
+    server = uvicorn.Server(uvicorn.Config(counted, host="127.0.0.1", port=port, log_level="warning"))
     async with build_worker(dev_env.client, queue, engine, STAND_INS):
         serving = asyncio.create_task(server.serve())
         while not server.started:
@@ -83,5 +95,7 @@ async def test_no_generated_request_gets_a_server_error_or_an_answer_off_schema(
     selected, tested = map(int, re.search(r"Selected: (\d+)/\d+\s+Tested: (\d+)", text).groups())
     failures = generated - passed
     print(f"schemathesis: {tested} of {selected} operations, {generated} cases generated, {failures} failures")
+    print("answers by status: " + ", ".join(f"{status}: {count}" for status, count in sorted(statuses.items())))
+    assert not [status for status in statuses if status >= 500], statuses
     assert selected == tested == sum(len(methods) for methods in app.openapi()["paths"].values())
     assert generated == passed and generated > 500
