@@ -314,6 +314,9 @@ class Task(BaseModel):
     team: str
     assignee: str | None = None
     due: datetime | None = None
+    # Why the task is due then: "own deadline", or "needed for <task> (due <day>)" when a
+    # task that needs it is due sooner than its own deadline allows (domain.planning).
+    due_reason: str | None = None
     prerequisites: list[str] = []
     status: TaskStatus = TaskStatus.OPEN
     escalation_level: EscalationLevel = EscalationLevel.NONE

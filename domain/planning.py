@@ -19,6 +19,7 @@ from domain.models import (
     Task,
     TaskStatus,
     as_datetime,
+    local_date,
 )
 from domain.policy import Anchor, Stay, TaskTemplate
 
@@ -119,12 +120,62 @@ def open_tasks(state: CaseState) -> list[Task]:
     return [t for t in state.tasks if t.status == TaskStatus.OPEN]
 
 
+OWN_DEADLINE = "own deadline"
+
+
+def _prospective(state: CaseState, template: TaskTemplate) -> bool:
+    """Whether a template is, or can still become, an open task of this case: one not
+    created yet whose stay and condition fit (an event's task cannot be foreseen)."""
+    task = state.task(template.key)
+    if task is not None:
+        return task.status == TaskStatus.OPEN
+    if state.actual_release is not None or template.on_event:
+        return False
+    if (template.stay == Stay.LONG and state.short_stay) or (template.stay == Stay.SHORT and not state.short_stay):
+        return False
+    if template.condition and state.screening.get(BasicCondition(template.condition)) not in ACTIONABLE:
+        return False
+    return not any(_completed(state, key) for key in template.obsolete_when_completed)
+
+
+def _chain_deadline(state: CaseState, template: TaskTemplate, seen: frozenset[str]) -> datetime | None:
+    """When a task must be done for the chain: its planned due date, or the release for
+    what is needed by then (a benefit decision), whichever is earlier."""
+    latest, _ = _latest(state, template, seen)
+    if template.needed_by_release and state.actual_release is None:
+        release = release_instant(state)
+        if release is not None and (latest is None or release < latest):
+            latest = release
+    return latest
+
+
+def _latest(
+    state: CaseState, template: TaskTemplate, seen: frozenset[str] = frozenset()
+) -> tuple[datetime | None, str | None]:
+    """The latest a task may be done, and why: its own deadline, or the latest that still
+    lets every open task that needs it meet its own, less the time that task's work
+    takes, recursively along the chain."""
+    latest, reason = due_for(state, template), OWN_DEADLINE
+    for dependent in state.policy.tasks:
+        if template.key not in dependent.prerequisites or dependent.key in seen or not _prospective(state, dependent):
+            continue
+        needed_by = _chain_deadline(state, dependent, seen | {template.key})
+        if needed_by is None:
+            continue
+        if latest is None or needed_by - dependent.takes < latest:
+            latest = needed_by - dependent.takes
+            reason = f"needed for {dependent.key} (due {local_date(needed_by).isoformat()})"
+    return latest, (reason if latest is not None else None)
+
+
 def reschedule(state: CaseState) -> None:
-    """Move every open task's due date with its anchor (a moved release date, say)."""
+    """Plan every open task's due date backwards: the earlier of its own deadline and the
+    latest that still lets the tasks that need it meet theirs. A moved release date moves
+    the whole chain; a dependent done or dropped lets its prerequisites go back."""
     for task in open_tasks(state):
         template = state.policy.template(task.key)
         if template is not None and not task.triage:
-            task.due = due_for(state, template)
+            task.due, task.due_reason = _latest(state, template)
 
 
 def retire_obsolete(state: CaseState, now: datetime) -> list[Task]:

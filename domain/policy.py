@@ -386,3 +386,44 @@ def parse_policy(text: str) -> Policy:
 def load_policy(path: Path | None = None) -> Policy:
     """Read and validate a policy file; the Dutch default when no path is given."""
     return parse_policy((path or DEFAULT_POLICY_PATH).read_text(encoding="utf-8"))
+
+
+def _relative(offset: timedelta) -> str:
+    days = abs(offset.days)
+    amount = f"{days // 7} weeks" if days % 7 == 0 and days else f"{days} days"
+    return "on the release day" if days == 0 else f"{amount} {'before' if offset.days < 0 else 'after'} the release"
+
+
+def chain_warnings(policy: Policy) -> list[str]:
+    """Prerequisites whose own deadline is later than the tasks that need them allow, where
+    both count from the release: the case plans them earlier (``domain.planning``), but
+    the policy should say what the plan does."""
+    by_key = {template.key: template for template in policy.tasks}
+
+    def chain(template: TaskTemplate, seen: frozenset[str]) -> timedelta | None:
+        """When a task must be done, relative to the release, for itself and its dependents."""
+        latest = template.offset if template.anchor == Anchor.EXPECTED_RELEASE else None
+        if template.needed_by_release and (latest is None or latest > timedelta(0)):
+            latest = timedelta(0)
+        for dependent in policy.tasks:
+            if template.key in dependent.prerequisites and dependent.key not in seen:
+                needed = chain(dependent, seen | {template.key})
+                if needed is not None and (latest is None or needed - dependent.takes < latest):
+                    latest = needed - dependent.takes
+        return latest
+
+    warnings = []
+    for dependent in policy.tasks:
+        needed = chain(dependent, frozenset())
+        if needed is None:
+            continue
+        for key in dependent.prerequisites:
+            prerequisite = by_key.get(key)
+            if prerequisite is None or prerequisite.anchor != Anchor.EXPECTED_RELEASE:
+                continue
+            if prerequisite.offset > needed - dependent.takes:
+                warnings.append(
+                    f"{prerequisite.key} is due {_relative(prerequisite.offset)}, but {dependent.key} needs it done"
+                    f" {_relative(needed - dependent.takes)}: cases plan it then"
+                )
+    return warnings

@@ -35,6 +35,7 @@ class TaskSnapshot(BaseModel):
     assignee: str | None = None
     status: TaskStatus
     due: datetime | None = None
+    due_reason: str | None = None
     overdue: bool = False
     at_risk: bool = False
     at_risk_reason: str | None = None

@@ -133,6 +133,7 @@ class TaskRow(SQLModel, table=True):
     status: str = Field(max_length=32)
     due: datetime | None = Field(default=None, sa_column=utc())
     due_sort: datetime = Field(sa_column=utc(nullable=False))
+    due_reason: str | None = Field(default=None, max_length=300)
     overdue: bool = False
     at_risk: bool = False
     at_risk_reason: str | None = Field(default=None, max_length=300)

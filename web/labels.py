@@ -3,6 +3,7 @@ as it is, so that a new code in the policy is never hidden."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -167,3 +168,18 @@ def dutch_time(value: object) -> str:
         return "—"
     moment = datetime.fromisoformat(str(value)).astimezone(NETHERLANDS)
     return moment.strftime("%d-%m-%Y %H:%M")
+
+
+_NEEDED_FOR = re.compile(r"^needed for (?P<task>[a-z0-9_]+) \(due (?P<day>\d{4}-\d{2}-\d{2})\)$")
+
+
+def due_reason(reason: object, titles: dict[str, str]) -> str:
+    """Why a task is due earlier than its own deadline, in Dutch; nothing for its own."""
+    match = _NEEDED_FOR.match(str(reason or ""))
+    if not match:
+        return ""
+    day = datetime.fromisoformat(match["day"]).strftime("%d-%m-%Y")
+    title = titles.get(match["task"])
+    if title is None:
+        return f"eerder, want een taak die erop wacht moet uiterlijk {day} klaar zijn"
+    return f"eerder, want nodig voor: {title} (uiterlijk {day})"

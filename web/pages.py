@@ -22,7 +22,7 @@ from web.session import Now, SignedIn, SignedInDep, check_csrf
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
-templates.env.globals.update(labels=labels, word=labels.word, forms=forms)
+templates.env.globals.update(labels=labels, word=labels.word, due_reason=labels.due_reason, forms=forms)
 templates.env.filters["dutch_time"] = labels.dutch_time
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -155,6 +155,7 @@ async def inbox(
         signed,
         title="Mijn taken",
         tasks=tasks,
+        titles={t["key"]: t["title"] for t in tasks},
         names=names,
         filters=filters,
         next_cursor=answer.body["next_cursor"],
@@ -206,6 +207,7 @@ async def _case_page(
         status=status,
         title="Zaak",
         case=case,
+        titles={t["key"]: t["title"] for t in tasks},
         open_tasks=[t for t in tasks if t["status"] == "open"],
         done_tasks=[t for t in tasks if t["status"] != "open"],
         errors=errors or {},

@@ -25,7 +25,7 @@ from api.security import Role
 from api.tokens import NoTrustedKeys
 from core.codec import KeyringError, create_key_file, new_key_id, new_key_line
 from core.settings import Settings, TemporalAccessError
-from domain.policy import DEFAULT_POLICY_PATH, parse_policy
+from domain.policy import DEFAULT_POLICY_PATH, chain_warnings, parse_policy
 from store.db import make_engine, upgrade
 from web.site import StylesNotBuilt
 
@@ -392,6 +392,8 @@ def _policy(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.write(text)
     else:
         print(f"{path}: valid, version {policy.version}, {len(policy.tasks)} task templates")
+        for warning in chain_warnings(policy):
+            print(f"warning: {warning}")
     return 0
 
 

@@ -28,6 +28,8 @@ class TaskItem(ReadModelItem):
     assignee: str | None
     status: str
     due: datetime | None
+    # Why it is due then: "own deadline", or "needed for <task> (due <day>)".
+    due_reason: str | None = None
     overdue: bool
     at_risk: bool
     at_risk_reason: str | None

@@ -51,6 +51,7 @@ async def test_inbox_read_your_writes(api):
     await api.post(f"/v1/cases/{case_id}/tasks/contact_prison/claim", headers=CAROLINE)
     mine = (await api.get("/v1/tasks", params={"assignee": "me"}, headers=CAROLINE)).json()["items"]
     assert [(t["case_id"], t["key"]) for t in mine] == [(case_id, "contact_prison")]
+    assert mine[0]["due_reason"] == "own deadline", "the inbox says why a task is due when it is"
 
     done = await api.post(
         f"/v1/cases/{case_id}/tasks/contact_prison/complete",

@@ -43,7 +43,7 @@ def test_default_policy_encodes_the_dutch_deadlines():
     assert t["screening"].offset == timedelta(days=14)
     assert t["reintegration_plan"].offset == timedelta(days=28) and t["reintegration_plan"].stay == "long"
     assert policy.short_stay_max == timedelta(days=10)
-    assert t["id_document"].offset == -timedelta(weeks=4) and t["id_document"].takes == timedelta(weeks=1)
+    assert t["id_document"].offset == -timedelta(weeks=9) and t["id_document"].takes == timedelta(weeks=1)
     assert t["benefit_application"].offset == -timedelta(weeks=8)
     assert t["benefit_application"].prerequisites == ["id_document"]
     assert t["benefit_decision"].offset == timedelta(weeks=8) and t["benefit_decision"].needed_by_release

@@ -232,7 +232,7 @@ def _notice(number: int, kind: str, starts_on: date, ends_on: date | None) -> No
         compressed=False,
         open_tasks=1,
         overdue_count=0,
-        policy_version="nl-default-2026.6",
+        policy_version="nl-default-2026.7",
     )
 
 

@@ -177,3 +177,13 @@ async def test_the_dashboard_draws_each_chart_and_gives_its_figures_as_a_table(b
     phases = page.text.split('id="kop-fasen"', 1)[1].split("</table>", 1)[0]
     assert 'utrecht-table__cell--numeric-data">1</td>' in phases
     assert 'utrecht-table__cell--numeric-data">2</td>' not in phases
+
+
+def test_a_task_due_earlier_for_another_says_so_in_dutch():
+    from web.labels import due_reason
+
+    titles = {"benefit_application": "Uitkering aanvragen"}
+    reason = "needed for benefit_application (due 2027-02-25)"
+    assert due_reason(reason, titles) == "eerder, want nodig voor: Uitkering aanvragen (uiterlijk 25-02-2027)"
+    assert due_reason(reason, {}) == "eerder, want een taak die erop wacht moet uiterlijk 25-02-2027 klaar zijn"
+    assert due_reason("own deadline", titles) == "" and due_reason(None, titles) == ""

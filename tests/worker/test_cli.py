@@ -35,6 +35,20 @@ def test_policy_show_prints_the_override(tmp_path: Path, monkeypatch):
     assert parse_policy(shown.stdout).version == "tilburg-2027.1"
 
 
+def test_policy_check_warns_of_a_prerequisite_due_after_what_needs_it(tmp_path: Path):
+    data = yaml.safe_load(DEFAULT_POLICY_PATH.read_text())
+    next(t for t in data["tasks"] if t["key"] == "id_document")["offset"] = "-P4W"
+    late = tmp_path / "late.yaml"
+    late.write_text(yaml.safe_dump(data))
+    checked = run("policy", "check", str(late))
+    assert checked.returncode == 0, checked.stderr
+    assert (
+        "warning: id_document is due 4 weeks before the release, but benefit_application needs it done 57 days"
+        " before the release" in checked.stdout
+    )
+    assert "warning" not in run("policy", "check", str(DEFAULT_POLICY_PATH)).stdout
+
+
 def test_policy_check_refuses_a_broken_file(tmp_path: Path):
     broken = tmp_path / "broken.yaml"
     broken.write_text("version: x\ntasks: []\n")

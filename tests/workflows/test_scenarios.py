@@ -65,8 +65,10 @@ async def test_ordinary_course(env, cases):
     keys = {t.key for t in state.tasks}
     assert {"id_document", "benefit_application", "benefit_decision", "housing", "debt_inventory"} <= keys
     assert not keys & {"care", "work_daytime", "social_network"}, "no tasks without consent or when in order"
-    assert state.task("id_document").due == as_datetime(release) - timedelta(weeks=4)
+    # Planned backwards: the ID is due in time for the application it is needed for.
+    assert state.task("id_document").due == as_datetime(release) - timedelta(weeks=9)
     assert state.task("benefit_application").due == as_datetime(release) - timedelta(weeks=8)
+    assert state.task("id_document").due_reason == "own deadline"
     assert state.task("benefit_decision").due is None, "due only once the application is in"
     assert state.at_risk_count == 0
 
@@ -171,7 +173,7 @@ async def test_release_moves_earlier(env, cases):
     await case.event({"type": "expected_release_changed", "expected_release": str(earlier), "reason": "v.i."})
     state = await case.state()
     assert state.expected_release == earlier
-    assert state.task("id_document").due == as_datetime(earlier) - timedelta(weeks=4)
+    assert state.task("id_document").due == as_datetime(earlier) - timedelta(weeks=9)
     assert state.task("housing").due == as_datetime(earlier) - timedelta(weeks=2)
     decision = state.task("benefit_decision")
     assert decision.at_risk and "benefit_decision cannot be done before" in decision.at_risk_reason
@@ -186,7 +188,7 @@ async def test_release_moves_earlier(env, cases):
 
 async def test_release_moves_later_lets_the_ladder_run_again(env, cases):
     today = local_date(await env.get_current_time())
-    case = await cases(notice(today, release_in=timedelta(weeks=3, days=4)))
+    case = await cases(notice(today, release_in=timedelta(weeks=8, days=4)))
     await case.complete("screening", {"kind": "screening", "conditions": SCREENING_TILBURG})
     assert (await case.task("id_document")).escalation_level == EscalationLevel.SUPERVISOR
     await case.event({"type": "expected_release_changed", "expected_release": str(today + timedelta(weeks=30))})
