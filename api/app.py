@@ -15,6 +15,7 @@ from temporalio.client import Client
 from api import idempotency, middleware, problems
 from api.routes import audit, cases, codec, health, intake, mayoral, notifications, worklists
 from api.tokens import verifier_for
+from core.pseudonyms import PersonKeys, person_keys_of
 from core.settings import Settings
 from core.temporal import connect_to
 from store.db import make_engine
@@ -41,6 +42,7 @@ def create_app(
         )
         # The codec server decrypts with the same codec as this process's Temporal client.
         app.state.codec = app.state.temporal.data_converter.payload_codec
+        app.state.person_keys = person_keys_of(app.state.temporal) or PersonKeys(settings.keyring())
         app.state.engine = engine or make_engine(settings.database)
         app.state.policy = settings.loaded_policy
         app.state.task_queue = settings.task_queue

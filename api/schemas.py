@@ -39,6 +39,17 @@ from domain.probation import ProbationAdviceView
 from domain.registration import RegistrationLookup
 
 
+class PersonCase(BaseModel):
+    """Another case of the same person, in a municipality the reader is granted."""
+
+    case_id: str
+    municipality: str
+    detention_start: date | None
+    actual_release: date | None
+    closed_at: datetime | None
+    closed_reason: str | None
+
+
 class CaseView(BaseModel):
     case_id: str
     revision: int
@@ -77,6 +88,9 @@ class CaseView(BaseModel):
     previous_case_id: str | None
     next_case_id: str | None
     moved_to: str | None
+    # The person's other cases (earlier and later detentions), by the person key; in the
+    # municipalities the reader is granted.
+    same_person: list[PersonCase] = []
 
     @classmethod
     def from_state(cls, state: CaseState) -> CaseView:

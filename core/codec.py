@@ -160,6 +160,7 @@ class EncryptionCodec(PayloadCodec):
 
     def __init__(self, keyring: Keyring) -> None:
         super().__init__()
+        self.keyring = keyring
         self.current = keyring.current
         self._ciphers = {key_id: AESGCM(key) for key_id, key in keyring.keys.items()}
 

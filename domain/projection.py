@@ -82,6 +82,8 @@ class CaseProjection(BaseModel):
     history_from: int = 0
     history: list[HistoryEntry] = []
     notifications: list[Notification] = []
+    # Only for the writer to make the person key of (core.pseudonyms); never stored.
+    person_bsn: str | None = None
 
 
 def in_order_at_release(state: CaseState, condition: BasicCondition) -> bool | None:
@@ -149,4 +151,5 @@ def project(state: CaseState, *, history_from: int = 0, notifications_from: int 
         history_from=history_from,
         history=state.history[history_from:],
         notifications=state.notifications[notifications_from:],
+        person_bsn=notice.person.bsn,
     )

@@ -26,7 +26,9 @@ def in_utc(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _case_values(p: CaseProjection) -> dict[str, Any]:
-    values = p.model_dump(exclude={"screening", "tasks", "history_from", "history", "notifications"}, mode="python")
+    values = p.model_dump(
+        exclude={"screening", "tasks", "history_from", "history", "notifications", "person_bsn"}, mode="python"
+    )
     values["phase"] = p.phase.value
     values["closed_reason"] = p.closed_reason.value if p.closed_reason else None
     values["open_tasks"] = sum(1 for t in p.tasks if t.status == "open")
@@ -34,13 +36,18 @@ def _case_values(p: CaseProjection) -> dict[str, Any]:
     return in_utc(values)
 
 
-def write_projection(engine: Engine, p: CaseProjection, *, same_revision_too: bool = False) -> bool:
+def write_projection(
+    engine: Engine, p: CaseProjection, *, same_revision_too: bool = False, person_key: str | None = None
+) -> bool:
     """Write one case; False when the read model already has this revision or a newer one.
 
     ``same_revision_too`` rewrites a case at the revision it has (a rebuild after a new
-    column), still never going back to an older one.
+    column), still never going back to an older one. ``person_key``: the person's
+    pseudonym (``core.pseudonyms``), when the writer has the keys to make it.
     """
     values = _case_values(p)
+    if person_key is not None:
+        values["person_key"] = person_key
     with Session(engine) as session, session.begin():
         inserted = session.execute(
             upsert(session, CaseRow)

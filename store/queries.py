@@ -123,11 +123,14 @@ def cases_page(
     has_overdue: bool | None = None,
     at_risk: bool | None = None,
     closed_reason: str | None = None,
+    person_keys: list[str] | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> tuple[list[CaseRow], str | None]:
     # An erased case's anonymous row is counted by the dashboard, never listed.
     query = select(CaseRow).where(CaseRow.erased_at.is_(None))
+    if person_keys is not None:
+        query = query.where(CaseRow.person_key.in_(person_keys))
     if municipalities is not None:
         query = query.where(CaseRow.municipality.in_(municipalities))
     if phase is not None:
@@ -157,6 +160,19 @@ def case_row(session: Session, *, case_id: str, municipalities: list[str] | None
     if municipalities is not None:
         query = query.where(CaseRow.municipality.in_(municipalities))
     return session.execute(query).scalar_one_or_none()
+
+
+def cases_of_person(
+    session: Session, *, person_keys: list[str], municipalities: list[str] | None, but: str
+) -> list[CaseRow]:
+    """The other cases of the same person (by any of their person keys), oldest first, in
+    these municipalities; never an erased one."""
+    query = select(CaseRow).where(
+        CaseRow.person_key.in_(person_keys), CaseRow.case_id != but, CaseRow.erased_at.is_(None)
+    )
+    if municipalities is not None:
+        query = query.where(CaseRow.municipality.in_(municipalities))
+    return list(session.execute(query.order_by(CaseRow.detention_start, CaseRow.case_id).limit(50)).scalars())
 
 
 def case_municipalities(session: Session, *, case_ids: list[str]) -> dict[str, str]:

@@ -26,6 +26,7 @@ ERASED_ID_PREFIX = "erased-"
 # What an erased row no longer says. The rest is what the dashboard counts, or says
 # nothing about anyone (the policy version, the revision).
 EMPTIED: dict[str, Any] = {
+    "person_key": None,
     "prison": None,
     "detention_start": None,
     "expected_release": None,

@@ -41,6 +41,8 @@ class CaseRow(SQLModel, table=True):
     case_id: str = Field(primary_key=True, max_length=80)
     revision: int
     municipality: str = Field(max_length=4)
+    # The person's pseudonym across detentions (core.pseudonyms): a keyed hash, never the BSN.
+    person_key: str | None = Field(default=None, max_length=64, index=True)
     phase: str = Field(max_length=32)
     prison: str | None = Field(default=None, max_length=64)  # None only once erased
     detention_start: date | None = None  # None only once erased

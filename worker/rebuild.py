@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
+from core.pseudonyms import person_keys_of
 from domain.projection import project
 from store.projection import write_projection
 from workflows.case import CaseWorkflow
@@ -32,6 +33,7 @@ async def rebuild_projection(client: Client, engine: Engine, *, query: str = OPE
     that cannot be queried (no worker for its task queue) is named and skipped.
     """
     rebuilt = Rebuilt()
+    keys = person_keys_of(client)
     async for execution in client.list_workflows(query):
         handle = client.get_workflow_handle_for(CaseWorkflow.run, execution.id)
         try:
@@ -40,7 +42,11 @@ async def rebuild_projection(client: Client, engine: Engine, *, query: str = OPE
             logger.warning("%s skipped: %s", execution.id, type(err).__name__)
             rebuilt.unreachable.append(execution.id)
             continue
-        if await asyncio.to_thread(write_projection, engine, project(state), same_revision_too=True):
+        key = keys.current(state.notice.person.bsn) if keys else None
+        written = await asyncio.to_thread(
+            write_projection, engine, project(state), same_revision_too=True, person_key=key
+        )
+        if written:
             rebuilt.written += 1
     logger.info("rebuilt %d open cases, %d unreachable", rebuilt.written, len(rebuilt.unreachable))
     return rebuilt

@@ -18,6 +18,7 @@ from activities import NotificationActivities, ProjectionActivities
 from activities.intake import IntakeActivities
 from activities.links import CaseLinkActivities
 from activities.retention import RetentionActivities
+from core.pseudonyms import person_keys_of
 from domain.policy import load_policy
 from workflows.case import CaseWorkflow
 from workflows.intake import MessageBoxIntakeWorkflow
@@ -41,7 +42,7 @@ def build_worker(
 ) -> Worker:
     """The worker; ``partners``: the partner activities (``worker.partners``), if any."""
     notifications = notifications or NotificationActivities()
-    projection = ProjectionActivities(engine)
+    projection = ProjectionActivities(engine, person_keys_of(client))
     retention = retention or RetentionActivities(engine, client)
     intake = intake or IntakeActivities(
         engine, client, policy=load_policy(None), task_queue=task_queue, timeout=timedelta(seconds=30)

@@ -19,7 +19,7 @@ from api.problems import (
     case_not_found,
     from_rpc_error,
 )
-from api.schemas import CaseView, CompleteTaskBody, ResidentName, Residents
+from api.schemas import CaseView, CompleteTaskBody, PersonCase, ResidentName, Residents
 from api.security import PARTNER_EVENTS, Action, Principal, Role, allowed
 from api.updates import answered, run_update
 from domain.errors import ErrorType
@@ -137,6 +137,15 @@ async def get_case(
         request.state.audit.refused = True
         raise case_not_found(case.case_id)
     view = CaseView.from_state(state)
+    view.same_person = [
+        PersonCase.model_validate(row, from_attributes=True)
+        for row in queries.cases_of_person(
+            session,
+            person_keys=request.app.state.person_keys.every(state.notice.person.bsn),
+            municipalities=case.principal.scope,
+            but=case.case_id,
+        )
+    ]
     if policy.mayoral is not None and policy.mayoral.casework_sees_notice:
         view.mayoral_notice_exists = notices.notice_exists(session, detention_id=state.notice.detention_id)
     request.state.audit.target = ",".join(type(view).model_fields)

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
+from temporalio.client import Client
+from temporalio.service import RPCError
 
-from api.deps import CaseInReach, SessionDep, TodayDep, case_in_reach, granted_scope
+from api.deps import (
+    CaseInReach,
+    SessionDep,
+    TemporalDep,
+    TodayDep,
+    UpdateTimeoutDep,
+    case_in_reach,
+    granted_scope,
+)
 from api.pages import Cursor, Limit, ReadModelItem, read_page
-from api.problems import CASE_PROBLEM_RESPONSES, PURPOSE_PROBLEM_RESPONSES
+from api.problems import CASE_PROBLEM_RESPONSES, PURPOSE_PROBLEM_RESPONSES, case_not_found, from_rpc_error
 from api.security import Action, Principal, allowed
-from domain.models import BasicCondition, ClosedReason, MunicipalityCode, Phase, TaskStatus
+from api.updates import answered
+from domain.models import CASE_ID_PATTERN, BasicCondition, ClosedReason, MunicipalityCode, Phase, TaskStatus
 from store import queries
+from workflows.case import CaseWorkflow
 
 router = APIRouter(prefix="/v1", tags=["worklists"], responses=PURPOSE_PROBLEM_RESPONSES)
 
@@ -119,10 +131,12 @@ def list_tasks(
 
 
 @router.get("/cases")
-def list_cases(
+async def list_cases(
     request: Request,
     principal: Annotated[Principal, allowed(Action.LIST_CASES)],
     session: SessionDep,
+    temporal: TemporalDep,
+    timeout: UpdateTimeoutDep,
     municipality: MunicipalityCode | None = None,
     phase: Phase | None = None,
     expected_release_from: date | None = None,
@@ -130,10 +144,20 @@ def list_cases(
     has_overdue: bool | None = None,
     at_risk: bool | None = None,
     closed_reason: ClosedReason | None = None,
+    person: Annotated[
+        str | None,
+        Query(
+            pattern=CASE_ID_PATTERN.pattern,
+            description="a case id: the cases of the same person (by the person key; never a BSN in a URL)",
+        ),
+    ] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> CasePage:
     """Where every case stands, filtered, a page at a time."""
+    person_keys = None
+    if person is not None:
+        person_keys = await _person_keys_of(request, principal, session, temporal, timeout, person)
     rows, next_cursor = read_page(
         queries.cases_page,
         session=session,
@@ -144,10 +168,28 @@ def list_cases(
         has_overdue=has_overdue,
         at_risk=at_risk,
         closed_reason=closed_reason.value if closed_reason else None,
+        person_keys=person_keys,
         cursor=cursor,
         limit=limit,
     )
     return CasePage(items=[CaseItem.model_validate(r, from_attributes=True) for r in rows], next_cursor=next_cursor)
+
+
+async def _person_keys_of(
+    request: Request, principal: Principal, session: SessionDep, temporal: Client, timeout: timedelta, case_id: str
+) -> list[str]:
+    """The person keys of a case in reach: from its BSN, read from the case itself, under
+    every key of the ring. A case out of reach is answered as one that does not exist."""
+    request.state.audit.case_id = case_id
+    if queries.case_row(session, case_id=case_id, municipalities=principal.scope) is None:
+        request.state.audit.refused = True
+        raise case_not_found(case_id)
+    handle = temporal.get_workflow_handle_for(CaseWorkflow.run, case_id)
+    try:
+        state = await answered(handle.query(CaseWorkflow.state, rpc_timeout=timeout), timeout)
+    except RPCError as err:
+        raise from_rpc_error(err, case_id) from err
+    return request.app.state.person_keys.every(state.notice.person.bsn)
 
 
 @router.get("/cases/{case_id}/timeline", responses={404: CASE_PROBLEM_RESPONSES[404]})
