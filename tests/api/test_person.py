@@ -63,3 +63,29 @@ async def test_each_municipality_sees_only_its_own_cases_of_the_person(api, dev_
     assert [c["case_id"] for c in mine.json()["items"]] == [in_tilburg]
     # Never a BSN in the URL: only a case id is taken.
     is_problem(await api.get("/v1/cases", params={"person": tilburg.person.bsn}), 422)
+
+
+async def test_scenario_6_in_both_orders_the_cases_of_the_person_find_each_other(api, dev_env):
+    """Detained again: the re-detention reported before the new day-one notice is refused
+    (the old case stays open) and the cases still find each other once the notice is in;
+    reported after it, the old case closes and links to the new one."""
+    today = local_date_now()
+    for report_first in (True, False):
+        first = notice(today, release_in=timedelta(weeks=12))
+        old = await start(api, first.model_dump(mode="json"))
+        again = notice(today, release_in=timedelta(weeks=20)).model_copy(update={"person": first.person})
+        event = {"type": "re_detained", "new_detention_id": again.detention_id}
+        if report_first:
+            early = await api.post(f"/v1/cases/{old}/events", json=event)
+            is_problem(early, 409)
+            assert (await api.get(f"/v1/cases/{old}")).json()["phase"] != "closed"
+        new = await start(api, again.model_dump(mode="json"))
+        for case_id in (old, new):
+            await settled(dev_env.client, case_id)
+        assert [c["case_id"] for c in (await api.get(f"/v1/cases/{new}")).json()["same_person"]] == [old]
+        linked = await api.post(f"/v1/cases/{old}/events", json=event)
+        assert linked.status_code == 200, linked.text
+        await settled(dev_env.client, new)
+        old_view = (await api.get(f"/v1/cases/{old}")).json()
+        assert old_view["closed_reason"] == "re_detained" and old_view["next_case_id"] == new
+        assert [c["case_id"] for c in old_view["same_person"]] == [new]
