@@ -1,5 +1,5 @@
 """Calls into Temporal from a route: by their deadline or a 503, and an update's
-failures as problems. Shared by the case's routes and the mayoral notice's."""
+failures as problems. Shared by the case's routes, the worklists and the mayoral notice's."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio.client import (
+    Client,
     WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowUpdateFailedError,
@@ -17,7 +18,9 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
-from api.problems import Problem, from_update_failure, not_answered
+from api.problems import Problem, from_rpc_error, from_update_failure, not_answered
+from domain.models import CaseState
+from workflows.case import CaseWorkflow
 
 SelfType = TypeVar("SelfType")
 T = TypeVar("T")
@@ -74,3 +77,12 @@ async def _has_closed(handle: WorkflowHandle[Any, Any]) -> bool:
     except RPCError:
         return False
     return described.status != WorkflowExecutionStatus.RUNNING
+
+
+async def case_state(temporal: Client, case_id: str, timeout: timedelta) -> CaseState:
+    """A case's whole state, read from the case itself by its deadline, or its problem."""
+    handle = temporal.get_workflow_handle_for(CaseWorkflow.run, case_id)
+    try:
+        return await answered(handle.query(CaseWorkflow.state, rpc_timeout=timeout), timeout)
+    except RPCError as err:
+        raise from_rpc_error(err, case_id) from err

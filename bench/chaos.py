@@ -287,24 +287,20 @@ async def inject(stack: Stack, fault: str, result: Round, notices: int, outage: 
     """The round's fault, once about a third of the notices are accepted."""
     while result.accepted < notices // 3:
         await asyncio.sleep(0.05)
-    if fault == "worker killed":
-        stack.kill("worker-1")
-        await asyncio.sleep(3)
-        await stack.start("worker-1")
-    elif fault == "both workers gone":
-        stack.kill("worker-1")
-        stack.kill("worker-2")
-        await asyncio.sleep(outage)
-        await stack.start("worker-1")
-        await stack.start("worker-2")
-    elif fault == "Temporal killed":
-        stack.kill("temporal")
-        await asyncio.sleep(3)
-        await stack.start("temporal")
-    elif fault == "API killed":
-        stack.kill("api")
-        await asyncio.sleep(2)
-        await stack.start("api")
+    # What is killed, and for how long it stays away.
+    restarts = {
+        "worker killed": (["worker-1"], 3),
+        "both workers gone": (["worker-1", "worker-2"], outage),
+        "Temporal killed": (["temporal"], 3),
+        "API killed": (["api"], 2),
+    }
+    if fault in restarts:
+        names, away = restarts[fault]
+        for name in names:
+            stack.kill(name)
+        await asyncio.sleep(away)
+        for name in names:
+            await stack.start(name)
     elif fault == "partition":
         stack.proxy.partition()
         await asyncio.sleep(partition)

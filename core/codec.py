@@ -30,6 +30,8 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import hashlib
+import hmac
 import logging
 import os
 import re
@@ -93,6 +95,11 @@ class Keyring:
     @property
     def ids(self) -> list[str]:
         return list(self.keys)
+
+    def derive(self, purpose: bytes) -> dict[str, bytes]:
+        """A key of its own for another purpose, from each key of the ring (an HMAC-SHA256
+        of the purpose under it), named by the same id: it rotates with the ring."""
+        return {key_id: hmac.new(key, purpose, hashlib.sha256).digest() for key_id, key in self.keys.items()}
 
     @classmethod
     def parse(cls, text: str, *, current: str | None = None, source: str = "the keyring") -> Keyring:

@@ -22,9 +22,7 @@ _DERIVATION = b"reentry person key v1"
 
 class PersonKeys:
     def __init__(self, keyring: Keyring) -> None:
-        self._keys = {
-            key_id: hmac.new(key, _DERIVATION, hashlib.sha256).digest() for key_id, key in keyring.keys.items()
-        }
+        self._keys = keyring.derive(_DERIVATION)
         self._current = keyring.current
 
     def _of(self, key_id: str, bsn: str) -> str:

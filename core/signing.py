@@ -68,9 +68,7 @@ class CommandSigner:
     signs, every key in the ring checks (a signature outlives a key's rotation)."""
 
     def __init__(self, keyring: Keyring) -> None:
-        self._keys = {
-            key_id: hmac.new(key, _DERIVATION, hashlib.sha256).digest() for key_id, key in keyring.keys.items()
-        }
+        self._keys = keyring.derive(_DERIVATION)
         self._current = keyring.current
 
     @staticmethod

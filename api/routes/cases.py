@@ -17,11 +17,10 @@ from api.problems import (
     Problem,
     case_closed,
     case_not_found,
-    from_rpc_error,
 )
 from api.schemas import CaseView, CompleteTaskBody, PersonCase, ResidentName, Residents
 from api.security import PARTNER_EVENTS, Action, Principal, Role, allowed
-from api.updates import answered, run_update
+from api.updates import answered, case_state, run_update
 from domain.errors import ErrorType
 from domain.models import (
     CASE_ID_PATTERN,
@@ -127,11 +126,7 @@ async def get_case(
     timeout: UpdateTimeoutDep,
 ) -> CaseView:
     """A case, for casework: the person, the screening, the tasks, the history."""
-    handle = temporal.get_workflow_handle_for(CaseWorkflow.run, case.case_id)
-    try:
-        state = await answered(handle.query(CaseWorkflow.state, rpc_timeout=timeout), timeout)
-    except RPCError as err:
-        raise from_rpc_error(err, case.case_id) from err
+    state = await case_state(temporal, case.case_id, timeout)
     if not case.principal.grants(state.responsible_municipality):
         # The read model lagged behind a hand-over: the case itself has the last word.
         request.state.audit.refused = True

@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from temporalio.client import Client
-from temporalio.service import RPCError
 
 from api.deps import (
     CaseInReach,
@@ -20,12 +19,11 @@ from api.deps import (
     granted_scope,
 )
 from api.pages import Cursor, Limit, ReadModelItem, read_page
-from api.problems import CASE_PROBLEM_RESPONSES, PURPOSE_PROBLEM_RESPONSES, case_not_found, from_rpc_error
+from api.problems import CASE_PROBLEM_RESPONSES, PURPOSE_PROBLEM_RESPONSES, case_not_found
 from api.security import Action, Principal, allowed
-from api.updates import answered
+from api.updates import case_state
 from domain.models import CASE_ID_PATTERN, BasicCondition, ClosedReason, MunicipalityCode, Phase, TaskStatus
 from store import queries
-from workflows.case import CaseWorkflow
 
 router = APIRouter(prefix="/v1", tags=["worklists"], responses=PURPOSE_PROBLEM_RESPONSES)
 
@@ -184,11 +182,7 @@ async def _person_keys_of(
     if queries.case_row(session, case_id=case_id, municipalities=principal.scope) is None:
         request.state.audit.refused = True
         raise case_not_found(case_id)
-    handle = temporal.get_workflow_handle_for(CaseWorkflow.run, case_id)
-    try:
-        state = await answered(handle.query(CaseWorkflow.state, rpc_timeout=timeout), timeout)
-    except RPCError as err:
-        raise from_rpc_error(err, case_id) from err
+    state = await case_state(temporal, case_id, timeout)
     return request.app.state.person_keys.every(state.notice.person.bsn)
 
 
