@@ -28,14 +28,19 @@ from activities.partners.message_box import (
 from core.commands import NoMayoralTrack, start_case, start_notice
 from domain.errors import ErrorType
 from domain.mayoral import MayoralEventInput, notice_workflow_id
-from domain.models import RecordEventInput, Released, case_id_for
+from domain.models import (
+    MESSAGE_BOX_ACTOR,
+    RecordEventInput,
+    Released,
+    SharePlanInput,
+    ShareRiskInput,
+    case_id_for,
+)
 from domain.policy import Policy
 from store import intake
 from workflows.case import CaseWorkflow
 from workflows.mayoral import MayoralNoticeWorkflow
 
-# Who the case's timeline names for what the message box brought.
-MESSAGE_BOX_ACTOR = "message_box"
 # The case answered that the event no longer applies: it was already released, or closed.
 _ALREADY = {ErrorType.EVENT_NOT_POSSIBLE, ErrorType.CASE_CLOSED}
 
@@ -45,7 +50,6 @@ class IntakeReport(BaseModel):
     unmatched: int = 0
     unreadable: int = 0
     conflict: int = 0
-    noted: int = 0
     already_done: int = 0
 
     def add(self, other: IntakeReport) -> IntakeReport:
@@ -159,9 +163,14 @@ class IntakeActivities:
                     MayoralNoticeWorkflow.run, notice_workflow_id(change.notice_id)
                 )
                 return await self._update(handle, MayoralNoticeWorkflow.record_event, update, "notice to the mayor")
-            case PlanShared() | RiskShared():
-                # Read by the caseworker in the prison's own system for now.
-                return Outcome(outcome="noted", case_id=case_id_for(message.content.detention_id))
+            case PlanShared(content=plan):
+                handle = self._client.get_workflow_handle_for(CaseWorkflow.run, case_id_for(plan.detention_id))
+                shared = SharePlanInput(actor=MESSAGE_BOX_ACTOR, plan=plan)
+                return await self._update(handle, CaseWorkflow.share_plan, shared, "case of this detention")
+            case RiskShared(content=risk):
+                handle = self._client.get_workflow_handle_for(CaseWorkflow.run, case_id_for(risk.detention_id))
+                shared = ShareRiskInput(actor=MESSAGE_BOX_ACTOR, risk=risk)
+                return await self._update(handle, CaseWorkflow.share_risk, shared, "case of this detention")
         raise AssertionError(f"a message type without an action: {message.type}")
 
     async def _update(self, handle: WorkflowHandle, update: Any, arg: Any, what: str) -> Outcome:

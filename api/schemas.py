@@ -20,6 +20,8 @@ from domain.mayoral import (
 )
 from domain.models import (
     BasicCondition,
+    CasePlan,
+    CaseRisk,
     CaseState,
     ClosedReason,
     DetentionNotice,
@@ -74,6 +76,11 @@ class CaseView(BaseModel):
     # Probation's advice for the plan: its kind, the supervision status and the special
     # conditions (codes). For casework only.
     probation_advice: ProbationAdviceView | None = None
+    # The shareable D&R plan the prison sent (its latest version): per condition its status
+    # and actions (codes and dates), only for conditions with consent.
+    plan: CasePlan | None = None
+    # The prison's risk information: levels and codes, and who has seen it. Casework only.
+    risk: CaseRisk | None = None
     # Whether the mayor's office has a notice (BIJ) for this detention, never what it holds;
     # only where the policy's ``mayoral.casework_sees_notice`` is on (else None).
     mayoral_notice_exists: bool | None = None
@@ -109,6 +116,8 @@ class CaseView(BaseModel):
                     "screening",
                     "condition_flags",
                     "registration",
+                    "plan",
+                    "risk",
                     "tasks",
                     "leaves",
                     "notifications",

@@ -372,6 +372,167 @@ class Leave(BaseModel):
     ends_on: Day
 
 
+# ---------------------------------------------------------------------------
+# What the prison shares: the D&R plan (art. 18a Pbw) and risk information (art. 18b Pbw)
+
+
+class PlanStatus(StrEnum):
+    DRAFT = "draft"
+    AGREED = "agreed"
+
+
+class PlanActionCode(StrEnum):
+    """What the shareable D&R plan says will be done for a basic condition: codes, never
+    the prison's free text."""
+
+    ID_APPLY = "id_apply"
+    ID_COLLECT = "id_collect"
+    INCOME_APPLY = "income_apply"
+    INCOME_ADVANCE = "income_advance"
+    HOUSING_SEARCH = "housing_search"
+    HOUSING_SHELTER = "housing_shelter"
+    HOUSING_RETURN = "housing_return"
+    WORK_REINTEGRATION = "work_reintegration"
+    DAYTIME_ACTIVITY = "daytime_activity"
+    CARE_INSURANCE = "care_insurance"
+    CARE_REFERRAL = "care_referral"
+    DEBT_INVENTORY = "debt_inventory"
+    DEBT_COUNSELLING = "debt_counselling"
+    NETWORK_CONTACT = "network_contact"
+
+
+# The condition each action belongs to: an action under another condition is an error.
+ACTION_CONDITION: dict[PlanActionCode, BasicCondition] = {
+    PlanActionCode.ID_APPLY: BasicCondition.ID_DOCUMENT,
+    PlanActionCode.ID_COLLECT: BasicCondition.ID_DOCUMENT,
+    PlanActionCode.INCOME_APPLY: BasicCondition.INCOME,
+    PlanActionCode.INCOME_ADVANCE: BasicCondition.INCOME,
+    PlanActionCode.HOUSING_SEARCH: BasicCondition.HOUSING,
+    PlanActionCode.HOUSING_SHELTER: BasicCondition.HOUSING,
+    PlanActionCode.HOUSING_RETURN: BasicCondition.HOUSING,
+    PlanActionCode.WORK_REINTEGRATION: BasicCondition.WORK_DAYTIME,
+    PlanActionCode.DAYTIME_ACTIVITY: BasicCondition.WORK_DAYTIME,
+    PlanActionCode.CARE_INSURANCE: BasicCondition.CARE,
+    PlanActionCode.CARE_REFERRAL: BasicCondition.CARE,
+    PlanActionCode.DEBT_INVENTORY: BasicCondition.DEBTS,
+    PlanActionCode.DEBT_COUNSELLING: BasicCondition.DEBTS,
+    PlanActionCode.NETWORK_CONTACT: BasicCondition.SOCIAL_NETWORK,
+}
+
+
+class PlanAction(Strict):
+    condition: BasicCondition
+    code: PlanActionCode
+    due_on: Day | None = None
+    done_on: Day | None = None
+
+    @model_validator(mode="after")
+    def _code_of_condition(self) -> PlanAction:
+        if ACTION_CONDITION[self.code] != self.condition:
+            raise ValueError(f"action {self.code.value} belongs to {ACTION_CONDITION[self.code].value}")
+        return self
+
+
+class SharedPlan(Strict):
+    """The shareable part of the D&R plan, as the prison service sends it: what stands per
+    basic condition, and the actions agreed for it. A later version replaces an earlier."""
+
+    detention_id: DetentionId
+    version: int = Field(ge=1, le=10_000)
+    drawn_up_on: Day
+    status: PlanStatus = PlanStatus.DRAFT
+    agreed_on: Day | None = None
+    basic_conditions: dict[BasicCondition, ScreeningStatus] = {}
+    actions: list[PlanAction] = Field(default=[], max_length=100)
+
+    @model_validator(mode="after")
+    def _agreed_has_a_date(self) -> SharedPlan:
+        if (self.status == PlanStatus.AGREED) != (self.agreed_on is not None):
+            raise ValueError("an agreed plan has agreed_on, a draft has none")
+        if self.agreed_on is not None and self.agreed_on < self.drawn_up_on:
+            raise ValueError("agreed_on is before drawn_up_on")
+        return self
+
+
+class RiskLevel(StrEnum):
+    LOW = "low"
+    MODERATE = "moderate"
+    HIGH = "high"
+
+
+class RiskCode(StrEnum):
+    """What a risk assessment names, as codes: never its text."""
+
+    VIOLENCE = "violence"
+    DOMESTIC_VIOLENCE = "domestic_violence"
+    SEXUAL_OFFENCE = "sexual_offence"
+    WEAPONS = "weapons"
+    VICTIM_NEARBY = "victim_nearby"
+    CONTACT_BAN = "contact_ban"
+    AREA_BAN = "area_ban"
+    SUBSTANCE_USE = "substance_use"
+    MENTAL_HEALTH = "mental_health"
+    ABSCONDING = "absconding"
+
+
+class RiskInformation(Strict):
+    """Risk information as the prison service sends it. The offence and whether the mayor
+    is told belong to the notice and to the mayor's track: the case keeps neither from it."""
+
+    detention_id: DetentionId
+    assessed_on: Day
+    recidivism: RiskLevel
+    harm: RiskLevel
+    codes: list[RiskCode] = Field(default=[], max_length=len(RiskCode))
+    conviction_final: Flag
+    offence_category: OffenceCategory
+    mayoral_notice: Flag = False
+
+
+class CasePlan(BaseModel):
+    """The shared D&R plan as the case keeps it: nothing about a condition without consent."""
+
+    version: int
+    drawn_up_on: date
+    status: PlanStatus
+    agreed_on: date | None = None
+    received_at: datetime
+    basic_conditions: dict[BasicCondition, ScreeningStatus] = {}
+    actions: list[PlanAction] = []
+
+    def forget(self, condition: BasicCondition) -> None:
+        """Consent withdrawn: what the plan said about the condition is no longer kept."""
+        self.basic_conditions.pop(condition, None)
+        self.actions = [a for a in self.actions if a.condition != condition]
+
+
+class CaseRisk(BaseModel):
+    """Risk information for casework: levels and codes, and whether a coordinator has seen
+    it. Erased with the notice's offence data."""
+
+    assessed_on: date
+    recidivism: RiskLevel
+    harm: RiskLevel
+    codes: list[RiskCode] = []
+    received_at: datetime
+    seen_by: str | None = None
+    seen_at: datetime | None = None
+
+
+# Who the case's timeline names for what the justice message box brought.
+MESSAGE_BOX_ACTOR = "message_box"
+
+
+class SharePlanInput(Strict):
+    actor: Actor
+    plan: SharedPlan
+
+
+class ShareRiskInput(Strict):
+    actor: Actor
+    risk: RiskInformation
+
+
 class CaseState(BaseModel):
     """All state of a case, in one model so that continue-as-new can carry it whole."""
 
@@ -416,6 +577,10 @@ class CaseState(BaseModel):
     # Probation's advice for the plan, asked for when the plan task was created; None
     # before, in short stays, and when the policy does not ask.
     probation_advice: ProbationAdvice | None = None
+    # The shareable D&R plan the prison sent, its latest version; None before one came.
+    plan: CasePlan | None = None
+    # The latest risk information the prison sent; None before, and once erased.
+    risk: CaseRisk | None = None
     # How far the SQL read model has been told: its revision and the history and
     # notifications written so far.
     projected_revision: int = -1
@@ -568,6 +733,12 @@ class ClosedOther(Strict):
     note: Note
 
 
+class RiskSeen(Strict):
+    """A coordinator has seen the risk information: the case no longer asks for attention."""
+
+    type: Literal["risk_seen"] = "risk_seen"
+
+
 CaseEvent = Annotated[
     ScreeningRecorded
     | PlanAgreed
@@ -581,7 +752,8 @@ CaseEvent = Annotated[
     | ConsentWithdrawn
     | ConsentGiven
     | Deceased
-    | ClosedOther,
+    | ClosedOther
+    | RiskSeen,
     Field(discriminator="type"),
 ]
 

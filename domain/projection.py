@@ -79,6 +79,8 @@ class CaseProjection(BaseModel):
     benefit_decided_on: date | None = None
     previous_case_id: str | None = None
     next_case_id: str | None = None
+    # Risk information a coordinator has not yet seen, in an open case.
+    risk_unseen: bool = False
     history_from: int = 0
     history: list[HistoryEntry] = []
     notifications: list[Notification] = []
@@ -148,6 +150,7 @@ def project(state: CaseState, *, history_from: int = 0, notifications_from: int 
         benefit_decided_on=decided_on,
         previous_case_id=state.previous_case_id,
         next_case_id=state.next_case_id,
+        risk_unseen=state.risk is not None and state.risk.seen_at is None and not state.closed,
         history_from=history_from,
         history=state.history[history_from:],
         notifications=state.notifications[notifications_from:],

@@ -124,6 +124,7 @@ def cases_page(
     at_risk: bool | None = None,
     closed_reason: str | None = None,
     person_keys: list[str] | None = None,
+    risk_unseen: bool | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> tuple[list[CaseRow], str | None]:
@@ -145,6 +146,8 @@ def cases_page(
         query = query.where((CaseRow.at_risk_count > 0) == at_risk)
     if closed_reason is not None:
         query = query.where(CaseRow.closed_reason == closed_reason)
+    if risk_unseen is not None:
+        query = query.where(CaseRow.risk_unseen.is_(risk_unseen))
     if cursor:
         [after] = decode_cursor(cursor, str)
         query = query.where(CaseRow.case_id > after)

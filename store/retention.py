@@ -41,6 +41,7 @@ EMPTIED: dict[str, Any] = {
     "closed_at": None,
     "previous_case_id": None,
     "next_case_id": None,
+    "risk_unseen": False,
 }
 
 _CHILD_TABLES = (TaskRow, ScreeningRow, EventRow, NotificationRow)

@@ -67,6 +67,8 @@ class CaseRow(SQLModel, table=True):
     benefit_decided_on: date | None = None
     previous_case_id: str | None = Field(default=None, max_length=80)
     next_case_id: str | None = Field(default=None, max_length=80)
+    # Risk information a coordinator has not yet seen: the case asks for attention.
+    risk_unseen: bool = False
     projected_at: datetime = Field(sa_column=utc(nullable=False))
     offence_erased_at: datetime | None = Field(default=None, sa_column=utc())
     erased_at: datetime | None = Field(default=None, sa_column=utc())

@@ -96,6 +96,37 @@ DOCUMENTS = {"passport": "Paspoort", "identity_card": "Identiteitskaart", "resid
 BENEFIT_DECISIONS = {"granted": "Toegekend", "refused": "Afgewezen"}
 VICTIMS = {"yes": "Ja", "no": "Nee", "unknown": "Onbekend"}
 
+PLAN_STATUSES = {"draft": "Concept", "agreed": "Vastgesteld"}
+PLAN_ACTIONS = {
+    "id_apply": "Identiteitsbewijs aanvragen",
+    "id_collect": "Identiteitsbewijs ophalen",
+    "income_apply": "Uitkering aanvragen",
+    "income_advance": "Voorschot aanvragen",
+    "housing_search": "Woonruimte zoeken",
+    "housing_shelter": "Opvang regelen",
+    "housing_return": "Terug naar eigen woning",
+    "work_reintegration": "Re-integratie naar werk",
+    "daytime_activity": "Dagbesteding regelen",
+    "care_insurance": "Zorgverzekering regelen",
+    "care_referral": "Verwijzing naar zorg",
+    "debt_inventory": "Schulden in kaart brengen",
+    "debt_counselling": "Schuldhulpverlening",
+    "network_contact": "Contact met netwerk herstellen",
+}
+RISK_LEVELS = {"low": "Laag", "moderate": "Gemiddeld", "high": "Hoog"}
+RISK_CODES = {
+    "violence": "Geweld",
+    "domestic_violence": "Huiselijk geweld",
+    "sexual_offence": "Zedendelict",
+    "weapons": "Wapens",
+    "victim_nearby": "Slachtoffer in de buurt",
+    "contact_ban": "Contactverbod",
+    "area_ban": "Gebiedsverbod",
+    "substance_use": "Middelengebruik",
+    "mental_health": "Psychische problematiek",
+    "absconding": "Onttrekking",
+}
+
 EVENTS = {
     "expected_release_changed": "Verwachte ontslagdatum gewijzigd",
     "released": "Vrijgelaten",
@@ -107,6 +138,7 @@ EVENTS = {
     "leave_cancelled": "Verlof ingetrokken",
     "returned": "Teruggekeerd",
     "re_detained": "Opnieuw gedetineerd",
+    "risk_seen": "Risico-informatie gezien",
 }
 
 # The timeline's lines; one not named here is shown by its code.
@@ -136,6 +168,8 @@ HISTORY = {
     "plan_compressed": "Stappen naar voren gehaald (korte termijn)",
     "screening_recorded": "Screening vastgelegd",
     "plan_agreed": "Plan afgesproken",
+    "plan_shared": "D&R-plan ontvangen van de inrichting",
+    "risk_information_received": "Risico-informatie ontvangen",
     "leave_granted": "Verlof verleend",
     "transferred": "Overgeplaatst",
     "deceased": "Overleden",

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from api.security import PERMISSIONS, Action
+from api.security import PERMISSIONS, Action, Role
 from domain.models import CASE_ID_PATTERN, BasicCondition, local_date
 from web import charts, forms, labels
 from web.client import Answer, Api
@@ -176,19 +176,28 @@ async def team(
     if not signed.principal.may(Action.ASSIGN_TASK):
         return forbidden_page(request, signed, Action.ASSIGN_TASK)
     async with api_for(request, signed) as api:
-        answer = await api.get("/v1/tasks", team=team or None, sort="priority", cursor=cursor, limit=PAGE_SIZE)
-    if not answer.ok:
-        return problem_page(request, signed, answer, Action.LIST_TASKS)
+        answer, risks = await _team_lists(api, team, cursor)
+    if not answer.ok or not risks.ok:
+        return problem_page(request, signed, answer if not answer.ok else risks, Action.LIST_TASKS)
     return render(
         request,
         "team.html",
         signed,
         title="Taken van het team",
         tasks=answer.body["items"],
+        risk_cases=risks.body["items"],
         team=team or "",
         next_cursor=answer.body["next_cursor"],
         message=message(gedaan),
     )
+
+
+async def _team_lists(api: Api, team: str | None, cursor: str | None) -> tuple[Answer, Answer]:
+    """The team's open tasks, most urgent first, and the cases whose risk information no
+    coordinator has seen yet."""
+    tasks = await api.get("/v1/tasks", team=team or None, sort="priority", cursor=cursor, limit=PAGE_SIZE)
+    risks = await api.get("/v1/cases", risk_unseen="true", limit=PAGE_SIZE)
+    return tasks, risks
 
 
 async def _case_page(
@@ -212,9 +221,19 @@ async def _case_page(
         done_tasks=[t for t in tasks if t["status"] != "open"],
         errors=errors or {},
         may_assign=signed.principal.may(Action.ASSIGN_TASK),
+        may_mark_risk_seen=Role.COORDINATOR in signed.principal.roles,
+        plan_actions=_plan_actions(case),
         events=forms.CASE_EVENTS,
         message=message(request.query_params.get("gedaan")),
     )
+
+
+def _plan_actions(case: Mapping[str, Any]) -> dict[str, list[Mapping[str, Any]]]:
+    """The D&R plan's actions by condition, for that condition's tasks."""
+    by_condition: dict[str, list[Mapping[str, Any]]] = {}
+    for action in (case.get("plan") or {}).get("actions", []):
+        by_condition.setdefault(action["condition"], []).append(action)
+    return by_condition
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
@@ -283,9 +302,9 @@ async def team_refusal(
     request: Request, signed: SignedIn, answer: Answer, key: str, form: Mapping[str, str]
 ) -> Response:
     async with api_for(request, signed) as api:
-        page = await api.get("/v1/tasks", sort="priority", limit=PAGE_SIZE)
-    if not page.ok:
-        return problem_page(request, signed, page, Action.LIST_TASKS)
+        page, risks = await _team_lists(api, None, None)
+    if not page.ok or not risks.ok:
+        return problem_page(request, signed, page if not page.ok else risks, Action.LIST_TASKS)
     return render(
         request,
         "team.html",
@@ -293,6 +312,7 @@ async def team_refusal(
         status=answer.status,
         title="Taken van het team",
         tasks=page.body["items"],
+        risk_cases=risks.body["items"],
         team="",
         next_cursor=page.body["next_cursor"],
         errors={key: _refused(answer, form)},

@@ -31,10 +31,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.models import (
         CASE_ID_PATTERN,
         LINK_PREVIOUS_CASE,
+        MESSAGE_BOX_ACTOR,
         AssignTaskInput,
         BasicCondition,
         CaseClosedNotice,
         CaseLink,
+        CasePlan,
+        CaseRisk,
         CaseState,
         CaseSummary,
         ClaimTaskInput,
@@ -56,14 +59,18 @@ with workflow.unsafe.imports_passed_through():
         Phase,
         PlanAgreed,
         PlanOutcome,
+        PlanStatus,
         PreviousCaseLinked,
         RecordEventInput,
         ReDetained,
         Released,
         Resident,
+        RiskSeen,
         ScreeningOutcome,
         ScreeningRecorded,
         ScreeningStatus,
+        SharePlanInput,
+        ShareRiskInput,
         StartCaseInput,
         SupportDeclined,
         Task,
@@ -228,6 +235,7 @@ class CaseWorkflow:
                 self._log(SYSTEM_ACTOR, "task_created", task_key=task.key)
                 if (template := state.policy.template(task.key)) is not None and template.outcome == "plan":
                     self._follow_ups.start(Probation.begin(state, self, task))
+            self._complete_plan_task()
             planning.reschedule(state)
             for task in planning.retire_obsolete(state, now):
                 self._log(SYSTEM_ACTOR, "task_not_applicable", task_key=task.key)
@@ -454,6 +462,9 @@ class CaseWorkflow:
                 self._close(ClosedReason.DECEASED, actor)
             case ClosedOther():
                 self._close(ClosedReason.OTHER, actor)
+            case RiskSeen():
+                assert state.risk is not None
+                state.risk.seen_by, state.risk.seen_at = actor, workflow.now()
         self._touch()
         await self._projected(self._state.revision)
         return self._summary()
@@ -504,6 +515,9 @@ class CaseWorkflow:
             case ReDetained():
                 if f"case-{event.new_detention_id}" == state.case_id:
                     raise _reject(ErrorType.INVALID_EVENT, "new_detention_id is this case's own detention")
+            case RiskSeen():
+                if state.risk is None or state.risk.seen_at is not None:
+                    raise _reject(ErrorType.EVENT_NOT_POSSIBLE, "the case has no risk information still to be seen")
             case MovedToMunicipality():
                 if event.municipality == state.notice.municipality or state.moved_to is not None:
                     raise _reject(
@@ -531,6 +545,8 @@ class CaseWorkflow:
             state.screening[condition] = status
             if status == ScreeningStatus.NO_CONSENT:
                 state.condition_flags.pop(condition, None)
+                if state.plan is not None:
+                    state.plan.forget(condition)
             for task in state.tasks:
                 if task.condition != condition:
                     continue
@@ -543,6 +559,83 @@ class CaseWorkflow:
                 elif status in planning.ACTIONABLE and task.status == TaskStatus.CANCELLED:
                     task.status, task.escalation_level = TaskStatus.OPEN, EscalationLevel.NONE
                     self._log(SYSTEM_ACTOR, "task_reopened", task_key=task.key)
+
+    # ------------------------------------------------------------------ what the prison shares
+
+    @workflow.update
+    async def share_plan(self, input: SharePlanInput) -> CaseSummary:
+        """The shareable D&R plan (art. 18a Pbw), from the message box. A later version
+        replaces the one before; nothing is kept about a condition without consent. An
+        agreed plan completes the plan task, unless a caseworker did so first."""
+        state, shared = self._state, input.plan
+        state.plan = CasePlan(
+            version=shared.version,
+            drawn_up_on=shared.drawn_up_on,
+            status=shared.status,
+            agreed_on=shared.agreed_on,
+            received_at=workflow.now(),
+            basic_conditions={c: s for c, s in shared.basic_conditions.items() if not state.consent_withdrawn(c)},
+            actions=[a for a in shared.actions if not state.consent_withdrawn(a.condition)],
+        )
+        self._log(input.actor, "plan_shared", detail=f"version {shared.version}, {shared.status.value}")
+        self._complete_plan_task()
+        self._touch()
+        await self._projected(state.revision)
+        return self._summary()
+
+    @share_plan.validator
+    def _validate_share_plan(self, input: SharePlanInput) -> None:
+        state, shared = self._state, input.plan
+        self._for_this_detention(shared.detention_id)
+        if state.plan is not None and shared.version <= state.plan.version:
+            raise _reject(
+                ErrorType.EVENT_NOT_POSSIBLE, f"the case already has version {state.plan.version} of the plan"
+            )
+        if shared.agreed_on is not None and shared.agreed_on > self._today():
+            raise _reject(ErrorType.INVALID_EVENT, "agreed_on is in the future")
+
+    def _complete_plan_task(self) -> None:
+        """An agreed shared plan completes an open plan task, as the message box."""
+        state, plan = self._state, self._state.plan
+        task = state.task(state.policy.roles.plan)
+        if plan is None or plan.agreed_on is None or task is None or task.status != TaskStatus.OPEN:
+            return
+        assert plan.status == PlanStatus.AGREED
+        self.finish(task, MESSAGE_BOX_ACTOR, PlanOutcome(agreed_on=plan.agreed_on))
+
+    @workflow.update
+    async def share_risk(self, input: ShareRiskInput) -> CaseSummary:
+        """Risk information (art. 18b Pbw), from the message box: levels and codes, for
+        casework only; until a coordinator has seen it, the case asks for attention."""
+        state, risk = self._state, input.risk
+        state.risk = CaseRisk(
+            assessed_on=risk.assessed_on,
+            recidivism=risk.recidivism,
+            harm=risk.harm,
+            codes=sorted(set(risk.codes)),
+            received_at=workflow.now(),
+        )
+        self._log(input.actor, "risk_information_received")
+        self._touch()
+        await self._projected(state.revision)
+        return self._summary()
+
+    @share_risk.validator
+    def _validate_share_risk(self, input: ShareRiskInput) -> None:
+        state, risk = self._state, input.risk
+        self._for_this_detention(risk.detention_id)
+        if state.risk is not None and risk.assessed_on <= state.risk.assessed_on:
+            raise _reject(
+                ErrorType.EVENT_NOT_POSSIBLE, f"the case already has an assessment of {state.risk.assessed_on}"
+            )
+        if risk.assessed_on > self._today():
+            raise _reject(ErrorType.INVALID_EVENT, "assessed_on is in the future")
+
+    def _for_this_detention(self, detention_id: str) -> None:
+        if self._state.phase == Phase.CLOSED:
+            raise _reject(ErrorType.CASE_CLOSED, f"the case is closed ({self._state.closed_reason})")
+        if detention_id != self._state.notice.detention_id:
+            raise _reject(ErrorType.INVALID_EVENT, "the message is about another detention")
 
     # ------------------------------------------------------------------ retention
 
@@ -559,6 +652,7 @@ class CaseWorkflow:
         state = self._state
         if state.offence_erased_at is None:
             state.notice = state.notice.model_copy(update={"offence_category": None, "conviction_final": None})
+            state.risk = None
             state.offence_erased_at = workflow.now()
             self._renew_run = True
             self.changed_by(input.actor, "offence_data_erased")

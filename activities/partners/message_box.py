@@ -23,8 +23,7 @@ from temporalio import activity
 from activities.partners.errors import as_activity_errors
 from activities.partners.http import Answer, PartnerClient, shape_errors
 from domain.mayoral import MayoralEvent, MayoralNotice, NoticeId
-from domain.models import DetentionId, DetentionNotice, OffenceCategory, ScreeningStatus
-from domain.policy import BasicCondition
+from domain.models import DetentionId, DetentionNotice, RiskInformation, SharedPlan
 
 # ---------------------------------------------------------------------------
 # On the wire
@@ -73,23 +72,6 @@ class EndOfDetention(_Content):
     detention_id: DetentionId
     release_date: date
     reason: ReleaseReason = "other"
-
-
-class SharedPlan(_Content):
-    """The shareable part of the D&R plan: what stands per basic condition."""
-
-    detention_id: DetentionId
-    version: int = Field(ge=1)
-    drawn_up_on: date
-    basic_conditions: dict[BasicCondition, ScreeningStatus] = {}
-
-
-class RiskInformation(_Content):
-    detention_id: DetentionId
-    conviction_final: bool
-    offence_category: OffenceCategory
-    mayoral_notice: bool = False
-    assessed_on: date
 
 
 class MayoralNoticeChange(_Content):

@@ -31,6 +31,7 @@ from domain.models import (
     CompleteTaskInput,
     RecordEventInput,
     ReDetained,
+    RiskSeen,
     Task,
     TaskAssignment,
     case_id_for,
@@ -206,6 +207,9 @@ async def record_event(
             f"a partner system reports only {', '.join(sorted(PARTNER_EVENTS))}; {event.type} is a caseworker's",
             type_="urn:reentry:problem:forbidden",
         )
+    if isinstance(event, RiskSeen) and Role.COORDINATOR not in principal.roles:
+        request.state.audit.refused = True
+        raise Problem(403, "a coordinator marks risk information as seen", type_="urn:reentry:problem:forbidden")
     if isinstance(event, ReDetained) and queries.case_row(session, case_id=case_id_for(event.new_detention_id)) is None:
         # Closing a case on a detention reentry does not know would let a typo end it.
         raise Problem(

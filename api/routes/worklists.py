@@ -67,6 +67,7 @@ class CaseItem(ReadModelItem):
     at_risk_count: int
     closed_reason: str | None
     closed_at: datetime | None
+    risk_unseen: bool
 
 
 class CasePage(BaseModel):
@@ -142,6 +143,9 @@ async def list_cases(
     has_overdue: bool | None = None,
     at_risk: bool | None = None,
     closed_reason: ClosedReason | None = None,
+    risk_unseen: Annotated[
+        bool | None, Query(description="true: the cases whose risk information no coordinator has seen yet")
+    ] = None,
     person: Annotated[
         str | None,
         Query(
@@ -167,6 +171,7 @@ async def list_cases(
         at_risk=at_risk,
         closed_reason=closed_reason.value if closed_reason else None,
         person_keys=person_keys,
+        risk_unseen=risk_unseen,
         cursor=cursor,
         limit=limit,
     )

@@ -154,8 +154,8 @@ async def test_messages_that_cannot_be_understood_are_kept_aside_with_the_reason
     reasons = {u.message_id: u.reason for u in fetched.unreadable}
     assert reasons == {
         "RIB-BAD-1": "content is not valid JSON",
-        "RIB-BAD-2": "content not as agreed: conviction_final: missing; offence_category: missing; "
-        "assessed_on: missing",
+        "RIB-BAD-2": "content not as agreed: assessed_on: missing; recidivism: missing; harm: missing; "
+        "conviction_final: missing; offence_category: missing",
         "RIB-BAD-3": "content not as agreed: municipality: string_pattern_mismatch",
     }
     # Polled again from the start (a retried poll): the same messages, the same reasons.

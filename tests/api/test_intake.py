@@ -20,7 +20,7 @@ from activities.partners import MessageBoxActivities, MessageBoxClient
 from domain.mayoral import NoticeClosedReason
 from domain.policy import load_policy
 from partners import create_partners_app
-from store import intake
+from store import intake, queries
 from tests.api.test_cases import local_date_now
 from tests.helpers import STAND_INS, bearer, bij_notice, notice
 from worker.temporal import build_worker
@@ -165,3 +165,48 @@ async def test_the_message_box_brings_the_mayors_notices_and_what_changes_after_
         ("bij-msg-0007", "unreadable", None),
     ]
     assert leave.person.bsn not in (held[1].reason or "") and "kind" in (held[1].reason or "")
+
+
+async def test_the_message_box_brings_the_plan_and_risk_information_into_the_case(dev_env, engine, box):
+    """The shareable D&R plan, draft then agreed, completes the plan task; an older version
+    changes nothing. Risk information lands in its case and asks a coordinator's attention;
+    about a detention reentry has no case of, it is kept aside."""
+    sender, queue = box
+    today = local_date_now()
+    detention = notice(today)
+    await deliver(sender, "detention_started", detention.model_dump(mode="json"), "dji-plan-0001")
+    draft = {
+        "detention_id": detention.detention_id,
+        "version": 1,
+        "drawn_up_on": str(today),
+        "basic_conditions": {"id_document": "needs_action"},
+        "actions": [{"condition": "id_document", "code": "id_apply", "due_on": str(today + timedelta(days=30))}],
+    }
+    agreed = {**draft, "version": 2, "status": "agreed", "agreed_on": str(today)}
+    await deliver(sender, "reintegration_plan", draft, "dji-plan-0002")
+    await deliver(sender, "reintegration_plan", agreed, "dji-plan-0003")
+    await deliver(sender, "reintegration_plan", draft, "dji-plan-0004")
+    risk = {
+        "detention_id": detention.detention_id,
+        "assessed_on": str(today),
+        "recidivism": "high",
+        "harm": "moderate",
+        "codes": ["contact_ban"],
+        "conviction_final": True,
+        "offence_category": "violent",
+    }
+    await deliver(sender, "risk_information", risk, "dji-plan-0005")
+    await deliver(sender, "risk_information", {**risk, "detention_id": "DJI-NEVER-SEEN"}, "dji-plan-0006")
+
+    assert await take_in(dev_env, queue) == IntakeReport(handled=5, unmatched=1)
+    state = await dev_env.client.get_workflow_handle(detention.case_id).query(CaseWorkflow.state)
+    plan_task = state.task("reintegration_plan")
+    assert (plan_task.status, plan_task.completed_by) == ("completed", "message_box")
+    assert state.plan.version == 2 and state.risk.recidivism == "high" and state.risk.codes == ["contact_ban"]
+    with Session(engine) as session:
+        held, _ = intake.held_page(session)
+        row = queries.case_row(session, case_id=detention.case_id)
+    assert [(h.message_id, h.outcome, h.case_id) for h in held] == [
+        ("dji-plan-0006", "unmatched", "case-DJI-NEVER-SEEN")
+    ]
+    assert row is not None and row.risk_unseen

@@ -8,11 +8,14 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlmodel import Session
 
+from domain.models import local_date
 from store.tables import AuditRow
 from tests.api.test_cases import notice_body
-from tests.helpers import PRISON, bearer
+from tests.api.test_shared_plan import shared
+from tests.helpers import CAROLINE, PRISON, bearer, settled
 from tests.web.helpers import csrf, sign_in
 from web.session import clock
+from worker.seed import SCREENING
 
 TILBURG, BREDA = "0855", "0758"
 
@@ -187,3 +190,38 @@ def test_a_task_due_earlier_for_another_says_so_in_dutch():
     assert due_reason(reason, titles) == "eerder, want nodig voor: Uitkering aanvragen (uiterlijk 25-02-2027)"
     assert due_reason(reason, {}) == "eerder, want een taak die erop wacht moet uiterlijk 25-02-2027 klaar zijn"
     assert due_reason("own deadline", titles) == "" and due_reason(None, titles) == ""
+
+
+async def test_the_case_page_shows_the_plan_on_its_tasks_and_a_coordinator_marks_the_risk_seen(browser_client, dev_env):
+    case_id = await start_case(browser_client)
+    await settled(dev_env.client, case_id)
+    today = local_date(await dev_env.get_current_time())
+    for task, outcome in [
+        ("contact_prison", {"kind": "contact", "contacted_on": str(today)}),
+        ("screening", {"kind": "screening", "conditions": SCREENING}),
+    ]:
+        answer = await browser_client.post(
+            f"/v1/cases/{case_id}/tasks/{task}/complete", json={"outcome": outcome}, headers=CAROLINE
+        )
+        assert answer.status_code == 200, answer.text
+    await shared(dev_env, case_id, case_id.removeprefix("case-"), today)
+
+    await sign_in(browser_client, "anna", "caseworker", TILBURG)
+    page = (await browser_client.get(f"/ui/cases/{case_id}")).text
+    assert "D&amp;R-plan van de inrichting" in page and "Concept, versie 1" in page
+    housing = page[page.index('id="taak-housing"') :]
+    housing = housing[: housing.index("</article>")]
+    assert "D&amp;R-plan:</strong> Opvang regelen" in housing
+    assert "Kans op recidive" in page and "Gebiedsverbod" in page
+    assert 'name="type" value="risk_seen"' not in page, "a caseworker does not mark it seen"
+    assert (await browser_client.get("/ui/team")).status_code == 403
+
+    await sign_in(browser_client, "carla", "coordinator", TILBURG)
+    team = (await browser_client.get("/ui/team")).text
+    assert "Nieuwe risico-informatie (1)" in team and f"/ui/cases/{case_id}#risico" in team
+    page = (await browser_client.get(f"/ui/cases/{case_id}")).text
+    seen = await browser_client.post(f"/ui/cases/{case_id}/events", data={"csrf": csrf(page), "type": "risk_seen"})
+    assert seen.status_code == 303, seen.text
+    page = (await browser_client.get(f"/ui/cases/{case_id}")).text
+    assert 'name="type" value="risk_seen"' not in page and "carla" in page
+    assert "Nieuwe risico-informatie" not in (await browser_client.get("/ui/team")).text

@@ -21,6 +21,8 @@ from domain.models import (
     CompleteTaskInput,
     DetentionNotice,
     RecordEventInput,
+    SharePlanInput,
+    ShareRiskInput,
     Task,
     local_date,
 )
@@ -115,6 +117,19 @@ class CaseDriver:
     async def event(self, event: dict[str, Any], actor: str = "prison_service") -> Any:
         update = RecordEventInput.model_validate({"actor": actor, "event": event})
         return await self._update(CaseWorkflow.record_event, update)
+
+    async def share_plan(self, plan: dict[str, Any], actor: str = "message_box") -> Any:
+        """The shareable D&R plan, as the message box's intake sends it."""
+        update = SharePlanInput.model_validate(
+            {"actor": actor, "plan": {"detention_id": self.notice.detention_id, **plan}}
+        )
+        return await self._update(CaseWorkflow.share_plan, update)
+
+    async def share_risk(self, risk: dict[str, Any], actor: str = "message_box") -> Any:
+        update = ShareRiskInput.model_validate(
+            {"actor": actor, "risk": {"detention_id": self.notice.detention_id, **risk}}
+        )
+        return await self._update(CaseWorkflow.share_risk, update)
 
     async def eventually(self, check, timeout: float = 10.0) -> CaseState:
         """Activities (notifications) finish a moment after the timer that caused them."""
