@@ -555,7 +555,11 @@ class CaseState(BaseModel):
     closed_reason: ClosedReason | None = None
     closed_at: datetime | None = None
     previous_case_id: str | None = None
+    # The case of the re-detention: set when the case closes as re-detained, or while it
+    # waits, open, for that case's day-one notice (``activities.links``).
     next_case_id: str | None = None
+    # Whether the case asked, once started, for a case of the same person waiting for it.
+    previous_case_checked: bool = False
     moved_to: str | None = None
     release_unexpected: bool = False
     notices_received: int = 0
@@ -763,17 +767,44 @@ class RecordEventInput(Strict):
     event: CaseEvent
 
 
-# The update by which a case hears of the case before it (``activities.links``).
+# The updates by which a person's cases find each other (``activities.links``): a case
+# hears of the case before it, and a case waiting for the new case of a re-detention hears
+# that it has started.
 LINK_PREVIOUS_CASE = "link_previous_case"
+NEXT_CASE_STARTED = "next_case_started"
 
 
 class PreviousCaseLinked(BaseModel):
     previous_case_id: str
 
 
+class NextCaseStarted(BaseModel):
+    next_case_id: str
+
+
 class CaseLink(BaseModel):
+    """From the case closing as re-detained to the new case; ``bsn``: its person, for the
+    new case to be checked against (the link is an activity's input, encrypted)."""
+
     previous_case_id: str
     next_case_id: str
+    bsn: str
+
+
+class LinkOutcome(StrEnum):
+    LINKED = "linked"
+    # The new case has closed already: nothing to link, the old case closes all the same.
+    CLOSED = "closed"
+    NOT_FOUND = "not_found"
+    OTHER_PERSON = "other_person"
+
+
+class PreviousCaseClaim(BaseModel):
+    """A new case asking whether a case of the same person waits for it (a re-detention
+    reported before its day-one notice)."""
+
+    case_id: str
+    bsn: str
 
 
 class Resident(BaseModel):

@@ -178,6 +178,18 @@ def cases_of_person(
     return list(session.execute(query.order_by(CaseRow.detention_start, CaseRow.case_id).limit(50)).scalars())
 
 
+def cases_waiting_for(session: Session, *, person_keys: list[str], next_case_id: str) -> list[str]:
+    """The open cases of this person (by any of their person keys) that were told of a
+    re-detention whose case is ``next_case_id``, before that case existed."""
+    query = select(CaseRow.case_id).where(
+        CaseRow.next_case_id == next_case_id,
+        CaseRow.person_key.in_(person_keys),
+        CaseRow.phase != "closed",
+        CaseRow.erased_at.is_(None),
+    )
+    return list(session.execute(query.order_by(CaseRow.case_id)).scalars())
+
+
 def case_municipalities(session: Session, *, case_ids: list[str]) -> dict[str, str]:
     """The municipality of each case of ``case_ids`` the read model holds (not erased)."""
     query = select(CaseRow.case_id, CaseRow.municipality).where(

@@ -363,7 +363,13 @@ async def _seed(settings: Settings) -> None:
             registration = {"bsn": bsn, "municipality": municipality}
             (await sim.post("/_sim/population/registrations", json=registration)).raise_for_status()
 
-        seeded = await seed(api, local_date(datetime.now(UTC)), sign, register if simulated else None)
+        async def share(type_: str, content: dict) -> None:
+            message = {"type": type_, "content": content}
+            (await sim.post("/_sim/messagebox/messages", json=message)).raise_for_status()
+
+        seeded = await seed(
+            api, local_date(datetime.now(UTC)), sign, register if simulated else None, share if simulated else None
+        )
     print(
         f"seeded {len(seeded.cases)} demo cases and {len(seeded.notices)} notices to the mayor through {base};"
         f" sign in at {base}/ui/login as a coordinator of 0855 (Tilburg), or as the mayor's office, and look around"

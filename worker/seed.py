@@ -32,6 +32,9 @@ Signer = Callable[[str, list[str], list[str]], str]
 # Each case asks the register; without it, most made-up residents live elsewhere and
 # their cases would be handed over.
 Registrar = Callable[[str, str], Awaitable[None]]
+# Puts a message in the (simulated) justice message box, as the prison does: (type,
+# content). The worker's intake brings it into its case within a minute.
+Sharer = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 NAMES = [
     ("Jan", "Jansen"),
@@ -95,6 +98,7 @@ class Seeder:
     seeded: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     register: Registrar | None = None
+    share: Sharer | None = None
     # The day-one notices sent, by case id: a mayoral notice names the same person.
     sent: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -113,15 +117,20 @@ class Seeder:
         release_in: timedelta | None,
         offence: str = "property",
         final: bool = True,
+        again_of: str | None = None,
     ) -> str:
-        given, surname = next(self.names)
+        """A day-one notice of a new made-up resident, or of the resident of ``again_of``."""
         start = self.today - timedelta(weeks=started_weeks_ago)
-        bsn = next(self.bsns)
-        if self.register is not None:
-            await self.register(bsn, municipality)
+        if again_of is not None:
+            person = self.sent[again_of]["person"]
+        else:
+            given, surname = next(self.names)
+            person = {"bsn": next(self.bsns), "given_names": given, "surname": surname, "birth_date": "1988-05-17"}
+            if self.register is not None:
+                await self.register(person["bsn"], municipality)
         body = {
             "detention_id": f"DEMO-{uuid.uuid4().hex[:10].upper()}",
-            "person": {"bsn": bsn, "given_names": given, "surname": surname, "birth_date": "1988-05-17"},
+            "person": person,
             "municipality": municipality,
             "prison": "PI-VUGHT",
             "detention_start": str(start),
@@ -185,10 +194,15 @@ class Seeder:
     async def run(self) -> list[str]:
         today = str(self.today)
         # 1. The ordinary course: plan agreed, the basic conditions under way.
+        # In Tilburg the prison's agreed D&R plan completes the plan task, where the
+        # message box can be reached; in Eindhoven the caseworker records it.
         for municipality in (TILBURG, EINDHOVEN):
             case = await self.notice(municipality, started_weeks_ago=4, release_in=timedelta(weeks=26))
             await self.contact_and_screen(case)
-            await self.complete(case, "reintegration_plan", {"kind": "plan", "agreed_on": today})
+            if municipality == TILBURG and self.share is not None:
+                await self.share("reintegration_plan", self.shared_plan(case))
+            else:
+                await self.complete(case, "reintegration_plan", {"kind": "plan", "agreed_on": today})
             await self.claim(case, "id_document", "anna")
         # 2. Nobody picks it up: new notices, nothing done yet (they will escalate).
         for municipality in (TILBURG, DEN_BOSCH, HELMOND):
@@ -216,7 +230,7 @@ class Seeder:
         await self.event(
             old, {"type": "released", "released_on": str(self.today - timedelta(weeks=6))}, actor=PRISON_SERVICE
         )
-        new = await self.notice(DEN_BOSCH, release_in=timedelta(weeks=16))
+        new = await self.notice(DEN_BOSCH, release_in=timedelta(weeks=16), again_of=old)
         await self.event(
             old, {"type": "re_detained", "new_detention_id": new.removeprefix("case-")}, actor=PRISON_SERVICE
         )
@@ -234,8 +248,38 @@ class Seeder:
         # notice, worked through to an area ban.
         case = await self.notice(DEN_BOSCH, started_weeks_ago=40, release_in=timedelta(weeks=6), offence="violent")
         await self.contact_and_screen(case)
+        if self.share is not None:
+            risk = {
+                "detention_id": self.sent[case]["detention_id"],
+                "assessed_on": str(self.today - timedelta(weeks=1)),
+                "recidivism": "moderate",
+                "harm": "high",
+                "codes": ["victim_nearby", "area_ban"],
+                "conviction_final": True,
+                "offence_category": "violent",
+                "mayoral_notice": True,
+            }
+            await self.share("risk_information", risk)
         await self.mayoral_track(case)
         return self.seeded
+
+    def shared_plan(self, case_id: str) -> dict[str, Any]:
+        """Scenario 1's D&R plan as the prison shares it: agreed today, actions as codes."""
+        day = self.today
+        return {
+            "detention_id": self.sent[case_id]["detention_id"],
+            "version": 1,
+            "drawn_up_on": str(day - timedelta(days=3)),
+            "status": "agreed",
+            "agreed_on": str(day),
+            "basic_conditions": {c: s for c, s in SCREENING.items() if s != "no_consent"},
+            "actions": [
+                {"condition": "id_document", "code": "id_apply", "due_on": str(day + timedelta(weeks=6))},
+                {"condition": "income", "code": "income_apply", "due_on": str(day + timedelta(weeks=14))},
+                {"condition": "housing", "code": "housing_shelter", "due_on": str(day + timedelta(weeks=20))},
+                {"condition": "debts", "code": "debt_inventory"},
+            ],
+        }
 
     async def mayoral_track(self, serious_case: str) -> None:
         """Three notices to the mayor: the serious offender's return, assessed, with an area
@@ -266,9 +310,16 @@ class Seeder:
         await self.mayoral_notice(HELMOND, kind="return", starts_in=timedelta(weeks=8))
 
 
-async def seed(api: httpx.AsyncClient, today: date, sign: Signer, register: Registrar | None = None) -> Seeded:
+async def seed(
+    api: httpx.AsyncClient,
+    today: date,
+    sign: Signer,
+    register: Registrar | None = None,
+    share: Sharer | None = None,
+) -> Seeded:
     """Seed the demo cases and mayoral notices through the API, with tokens from `sign`.
-    With `register`, each resident is first registered where the notice says they live."""
-    seeder = Seeder(api, today, sign, register=register)
+    With `register`, each resident is first registered where the notice says they live;
+    with `share`, the prison's D&R plan and risk information go into the message box."""
+    seeder = Seeder(api, today, sign, register=register, share=share)
     await seeder.run()
     return Seeded(cases=seeder.seeded, notices=seeder.notices)

@@ -42,7 +42,9 @@ def build_worker(
 ) -> Worker:
     """The worker; ``partners``: the partner activities (``worker.partners``), if any."""
     notifications = notifications or NotificationActivities()
-    projection = ProjectionActivities(engine, person_keys_of(client))
+    person_keys = person_keys_of(client)
+    projection = ProjectionActivities(engine, person_keys)
+    links = CaseLinkActivities(client, engine, person_keys)
     retention = retention or RetentionActivities(engine, client)
     intake = intake or IntakeActivities(
         engine, client, policy=load_policy(None), task_queue=task_queue, timeout=timedelta(seconds=30)
@@ -69,7 +71,8 @@ def build_worker(
             retention.scrub_notice,
             intake.read_intake_cursor,
             intake.take_in_messages,
-            CaseLinkActivities(client).link_next_case,
+            links.link_next_case,
+            links.claim_previous_case,
         ],
         # The projection writer uses a blocking database driver: it runs in threads.
         activity_executor=ThreadPoolExecutor(max_workers=8),

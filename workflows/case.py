@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         CASE_ID_PATTERN,
         LINK_PREVIOUS_CASE,
         MESSAGE_BOX_ACTOR,
+        NEXT_CASE_STARTED,
         AssignTaskInput,
         BasicCondition,
         CaseClosedNotice,
@@ -53,13 +54,16 @@ with workflow.unsafe.imports_passed_through():
         HistoryEntry,
         Leave,
         LeaveGranted,
+        LinkOutcome,
         MovedToMunicipality,
+        NextCaseStarted,
         NoticeReceipt,
         Outcome,
         Phase,
         PlanAgreed,
         PlanOutcome,
         PlanStatus,
+        PreviousCaseClaim,
         PreviousCaseLinked,
         RecordEventInput,
         ReDetained,
@@ -77,6 +81,7 @@ with workflow.unsafe.imports_passed_through():
         TaskStatus,
         TransferredToPrison,
         as_datetime,
+        case_id_for,
         local_date,
     )
     from domain.projection import project
@@ -135,6 +140,10 @@ class CaseWorkflow:
             if self._state.phase == Phase.CLOSED:
                 await self._outbox.finish()
             await self._project()
+            if not self._state.previous_case_checked and self._state.phase != Phase.CLOSED:
+                # After the first projection, so that the notice is answered meanwhile.
+                await self._claim_previous_case()
+                continue
             if self._state.phase == Phase.CLOSED and not self._changed:
                 break
             if self._renew_run or workflow.info().is_continue_as_new_suggested():
@@ -162,8 +171,6 @@ class CaseWorkflow:
                 self._state.revision += 1
         # Closed: what a partner would still say changes nothing.
         await self._follow_ups.stop()
-        if self._state.next_case_id:
-            await self._link_next_case()
         state = self._state
         # The team hears that the case closed; the workflow completes only after that, in
         # a later workflow task than the update that closed it, whose caller still waits.
@@ -184,20 +191,70 @@ class CaseWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._summary()
 
-    async def _link_next_case(self) -> None:
-        link = CaseLink(previous_case_id=self._state.case_id, next_case_id=self._state.next_case_id or "")
+    # ------------------------------------------------------------------ the person's cases
+
+    async def _link_next_case(self, next_case_id: str) -> LinkOutcome:
+        """Ask the new case of a re-detention to take the link, if it exists and is of this
+        case's person (``activities.links``)."""
+        link = CaseLink(
+            previous_case_id=self._state.case_id, next_case_id=next_case_id, bsn=self._state.notice.person.bsn
+        )
         try:
-            linked = await workflow.execute_activity_method(
+            return await workflow.execute_activity_method(
                 CaseLinkActivities.link_next_case,
                 link,
                 start_to_close_timeout=timedelta(minutes=1),
                 retry_policy=RetryPolicy(maximum_attempts=5),
             )
         except ActivityError:
-            linked = False
-        if not linked:
-            # The new case may not have been started yet: the link stays on this side.
-            self._log(SYSTEM_ACTOR, "next_case_not_found", detail=self._state.next_case_id)
+            return LinkOutcome.NOT_FOUND
+
+    async def _claim_previous_case(self) -> None:
+        """A new case: is there a case of the same person that waits for it? That case
+        closes as re-detained, and this one links to it."""
+        state = self._state
+        state.previous_case_checked = True
+        claim = PreviousCaseClaim(case_id=state.case_id, bsn=state.notice.person.bsn)
+        try:
+            previous = await workflow.execute_activity_method(
+                CaseLinkActivities.claim_previous_case,
+                claim,
+                start_to_close_timeout=timedelta(minutes=1),
+                retry_policy=RetryPolicy(maximum_attempts=5),
+            )
+        except ActivityError:
+            self.changed_by(SYSTEM_ACTOR, "previous_case_not_checked")
+            return
+        if previous is not None and state.previous_case_id is None:
+            state.previous_case_id = previous
+            self.changed_by(SYSTEM_ACTOR, "previous_case_linked", detail=previous)
+
+    async def _re_detained(self, input: RecordEventInput, event: ReDetained) -> CaseSummary:
+        """Detained again: closes the case once the new case is there and of the same
+        person; until then the case waits for it, open, and closes when it starts."""
+        state, next_case_id = self._state, case_id_for(event.new_detention_id)
+        outcome = await self._link_next_case(next_case_id)
+        if outcome == LinkOutcome.OTHER_PERSON:
+            raise _reject(
+                ErrorType.NOTICE_CONFLICT,
+                f"detention {event.new_detention_id} has a case of another person: nothing was changed",
+            )
+        self._log(input.actor, event.type)
+        state.next_case_id = next_case_id
+        if outcome == LinkOutcome.NOT_FOUND:
+            self._log(SYSTEM_ACTOR, "waiting_for_next_case", detail=next_case_id)
+            self._touch()
+            # The read model says this case waits before the new case looks for it there;
+            # a new case that started in between is found by asking once more.
+            await self._projected(state.revision)
+            outcome = await self._link_next_case(next_case_id)
+            if outcome not in (LinkOutcome.LINKED, LinkOutcome.CLOSED) or state.closed:
+                return self._summary()
+        if not state.closed:
+            self._close(ClosedReason.RE_DETAINED, input.actor)
+        self._touch()
+        await self._projected(state.revision)
+        return self._summary()
 
     # ------------------------------------------------------------------ the read model
 
@@ -418,6 +475,8 @@ class CaseWorkflow:
         """Events from outside: an update, not a signal, so that a sender learns at once
         that an event cannot apply (a closed case, a release before detention)."""
         state, event, actor = self._state, input.event, input.actor
+        if isinstance(event, ReDetained):
+            return await self._re_detained(input, event)
         # The event first in the timeline, then what follows from it.
         self._log(actor, event.type)
         match event:
@@ -446,9 +505,6 @@ class CaseWorkflow:
                 state.leaves.append(Leave(starts_on=event.starts_on, ends_on=event.ends_on))
             case TransferredToPrison():
                 state.prison = event.prison
-            case ReDetained():
-                state.next_case_id = f"case-{event.new_detention_id}"
-                self._close(ClosedReason.RE_DETAINED, actor)
             case MovedToMunicipality():
                 state.moved_to = event.municipality
                 state.anchors[planning.event_anchor_key("moved")] = workflow.now()
@@ -668,6 +724,8 @@ class CaseWorkflow:
     @workflow.update(name=LINK_PREVIOUS_CASE)
     async def link_previous_case(self, input: PreviousCaseLinked) -> None:
         """The case before this one, of the same person, closed as re-detained."""
+        if self._state.previous_case_id == input.previous_case_id:
+            return
         self._state.previous_case_id = input.previous_case_id
         self.changed_by(SYSTEM_ACTOR, "previous_case_linked", detail=input.previous_case_id)
 
@@ -675,6 +733,22 @@ class CaseWorkflow:
     def _validate_link(self, input: PreviousCaseLinked) -> None:
         if not CASE_ID_PATTERN.match(input.previous_case_id):
             raise _reject(ErrorType.EVENT_NOT_POSSIBLE, "the previous case is not a case id")
+
+    @workflow.update(name=NEXT_CASE_STARTED)
+    async def next_case_started(self, input: NextCaseStarted) -> None:
+        """The new case this case waited for has started, of the same person: closed as
+        re-detained."""
+        self._close(ClosedReason.RE_DETAINED, SYSTEM_ACTOR)
+        self._touch()
+        await self._projected(self._state.revision)
+
+    @next_case_started.validator
+    def _validate_next_case_started(self, input: NextCaseStarted) -> None:
+        state = self._state
+        if state.phase == Phase.CLOSED:
+            raise _reject(ErrorType.CASE_CLOSED, f"the case is closed ({state.closed_reason})")
+        if state.next_case_id != input.next_case_id:
+            raise _reject(ErrorType.EVENT_NOT_POSSIBLE, "the case does not wait for that case")
 
     # ------------------------------------------------------------------ reads
 

@@ -21,7 +21,6 @@ from api.problems import (
 from api.schemas import CaseView, CompleteTaskBody, PersonCase, ResidentName, Residents
 from api.security import PARTNER_EVENTS, Action, Principal, Role, allowed
 from api.updates import answered, case_state, run_update
-from domain.errors import ErrorType
 from domain.models import (
     CASE_ID_PATTERN,
     AssignTaskInput,
@@ -30,11 +29,9 @@ from domain.models import (
     ClaimTaskInput,
     CompleteTaskInput,
     RecordEventInput,
-    ReDetained,
     RiskSeen,
     Task,
     TaskAssignment,
-    case_id_for,
 )
 from store import notices, queries
 from workflows.case import CaseWorkflow
@@ -195,7 +192,6 @@ async def record_event(
     event: CaseEvent,
     temporal: TemporalDep,
     timeout: UpdateTimeoutDep,
-    session: SessionDep,
 ) -> CaseSummary:
     """Record an event from outside: screening, plan, release date, release, leave, move, consent, closure."""
     request.state.audit.target = event.type
@@ -210,13 +206,5 @@ async def record_event(
     if isinstance(event, RiskSeen) and Role.COORDINATOR not in principal.roles:
         request.state.audit.refused = True
         raise Problem(403, "a coordinator marks risk information as seen", type_="urn:reentry:problem:forbidden")
-    if isinstance(event, ReDetained) and queries.case_row(session, case_id=case_id_for(event.new_detention_id)) is None:
-        # Closing a case on a detention reentry does not know would let a typo end it.
-        raise Problem(
-            409,
-            f"reentry has no case of detention {event.new_detention_id}: send its day-one notice first,"
-            " then report the re-detention",
-            type_=f"urn:reentry:problem:{ErrorType.EVENT_NOT_POSSIBLE}",
-        )
     update = RecordEventInput(actor=principal.user, event=event)
     return await _update(request, temporal, timeout, case.case_id, CaseWorkflow.record_event, update)

@@ -282,19 +282,33 @@ async def test_an_unexpected_error_is_a_problem_too(dev_env, engine):
     assert "Jansen" not in response.text
 
 
-async def test_re_detention_names_a_detention_reentry_knows_or_changes_nothing(api):
-    """Scenario 6 by the API: a typo in the new detention id does not close the case; once
-    the new detention's notice is in, the re-detention closes the old case."""
+async def test_re_detention_closes_only_on_a_detention_of_the_same_person(api):
+    """Scenario 6 by the API: a re-detention naming another person's case is refused and
+    changes nothing; one naming a detention reentry does not know (a typo, or a notice
+    still to come) leaves the case open, waiting; the right one closes it."""
     case_id = await start(api)
-    typo = await api.post(f"/v1/cases/{case_id}/events", json={"type": "re_detained", "new_detention_id": "DJI-TYPO-1"})
-    assert "DJI-TYPO-1" in is_problem(typo, 409)["detail"]
+    stranger = await start(api)
+    other = await api.post(
+        f"/v1/cases/{case_id}/events",
+        json={"type": "re_detained", "new_detention_id": stranger.removeprefix("case-")},
+        headers=PRISON,
+    )
+    assert "another person" in is_problem(other, 409)["detail"]
     case = (await api.get(f"/v1/cases/{case_id}")).json()
-    assert case["phase"] != "closed" and "re_detained" not in [h["action"] for h in case["history"]]
+    assert case["phase"] != "closed" and case["next_case_id"] is None
+    assert "re_detained" not in [h["action"] for h in case["history"]]
 
-    new_case = await start(api)
+    typo = await api.post(
+        f"/v1/cases/{case_id}/events", json={"type": "re_detained", "new_detention_id": "DJI-TYPO-1"}, headers=PRISON
+    )
+    assert typo.status_code == 200 and typo.json()["phase"] != "closed", typo.text
+    assert (await api.get(f"/v1/cases/{case_id}")).json()["next_case_id"] == "case-DJI-TYPO-1"
+
+    person = (await api.get(f"/v1/cases/{case_id}")).json()["person"]
+    again = await start(api, person=person)
     done = await api.post(
         f"/v1/cases/{case_id}/events",
-        json={"type": "re_detained", "new_detention_id": new_case.removeprefix("case-")},
+        json={"type": "re_detained", "new_detention_id": again.removeprefix("case-")},
         headers=PRISON,
     )
     assert done.status_code == 200, done.text

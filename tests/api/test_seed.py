@@ -1,7 +1,11 @@
 """The demo data: the scenarios' cases, seeded through the API of a running stack."""
 
+import json
+from datetime import UTC, datetime
+
 from stdnum.nl import bsn as stdnum_bsn
 
+from activities.partners.message_box import BoxMessage, JusticeMessage, PlanShared, RiskShared, understand
 from tests.api.test_cases import local_date_now
 from tests.helpers import bearer, sign
 from worker.seed import REGION, made_up_bsns, seed
@@ -13,13 +17,28 @@ async def test_seeded_cases_take_the_courses_of_the_scenarios(api):
     async def register(bsn: str, municipality: str) -> None:
         registered.append((bsn, municipality))
 
-    seeded = await seed(api, local_date_now(), sign, register)
+    shared: list[JusticeMessage] = []
+
+    async def share(type_: str, content: dict) -> None:
+        message = BoxMessage(
+            id="m", sequence=len(shared) + 1, type=type_, sent_at=datetime.now(UTC), content=json.dumps(content)
+        )
+        shared.append(understand(message))
+
+    seeded = await seed(api, local_date_now(), sign, register, share)
     cases = seeded.cases
     assert len(cases) == len(set(cases)) == 14
-    assert len(registered) == 14, "every resident, where the notice says they live"
+    assert len(registered) == 13, "every resident once, where the notice says they live"
     listed_first = (await api.get("/v1/cases", params={"limit": 200})).json()["items"]
     municipality_of = {c["case_id"]: c["municipality"] for c in listed_first}
-    assert [m for _, m in registered] == [municipality_of[c] for c in cases]
+    registered_cases = [c for c in cases if c != cases[9]]  # scenario 6's new case: the same resident
+    assert [m for _, m in registered] == [municipality_of[c] for c in registered_cases]
+    # What the prison shares, as the message box would bring it: the Tilburg plan, agreed,
+    # and the serious offender's risk information.
+    plan, risk = shared
+    assert isinstance(plan, PlanShared) and plan.content.status == "agreed"
+    assert "case-" + plan.content.detention_id == cases[0]
+    assert isinstance(risk, RiskShared) and "case-" + risk.content.detention_id == cases[-1]
     listed = (await api.get("/v1/cases", params={"limit": 200})).json()["items"]
     assert {c["case_id"] for c in listed} == set(cases)
     assert {c["municipality"] for c in listed} == {"0855", "0772", "0758", "0796", "0794"}

@@ -21,6 +21,11 @@ async def test_an_update_answers_after_the_read_model_shows_it(env, cases, workf
     today = local_date(await env.get_current_time())
     case = await cases(notice(today, municipality="0772"))
     assert task_row(workflow_engine, case.notice.case_id, "contact_prison").status == "open"
+    # What the case does by itself after the notice (the register's check, the look for an
+    # earlier case) done first, so that only the update below changes it.
+    await case.eventually(
+        lambda s: s.registration is not None and s.previous_case_checked and s.projected_revision == s.revision
+    )
 
     await case.complete("contact_prison", {"kind": "contact", "contacted_on": str(today)}, actor="anna")
     # No waiting: the update answered only once the projection of its revision was written.

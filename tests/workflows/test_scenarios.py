@@ -266,6 +266,55 @@ async def test_back_inside(env, cases):
     await old.keep_history("back_inside")
 
 
+async def test_back_inside_reported_before_the_new_notice(env, cases):
+    """6, the other order: the re-detention is reported before the new day-one notice. The
+    old case waits, open; when the notice of the same person arrives, the old case closes
+    as re-detained and the new one links to it."""
+    today = local_date(await env.get_current_time())
+    first = notice(today, release_in=timedelta(weeks=10))
+    old = await cases(first)
+    again = notice(today + timedelta(days=1), release_in=timedelta(weeks=12))
+    again = again.model_copy(update={"person": first.person})
+    await old.sleep_until(today + timedelta(days=1))
+    await old.event({"type": "re_detained", "new_detention_id": again.detention_id})
+    state = await old.state()
+    assert state.phase != Phase.CLOSED and state.next_case_id == again.case_id
+    assert "waiting_for_next_case" in [h.action for h in state.history]
+
+    new = await cases(again)
+    summary = await old.handle.result()
+    assert summary.closed_reason == ClosedReason.RE_DETAINED
+    linked = await new.eventually(lambda s: s.previous_case_id is not None)
+    assert linked.previous_case_id == first.case_id
+    assert [h.action for h in linked.history].count("previous_case_linked") == 1
+    await old.keep_history("back_inside_reported_first")
+
+
+async def test_a_re_detention_closes_nothing_of_another_person(env, cases):
+    """A re-detention naming a detention of someone else is refused, the case unchanged;
+    one naming a detention that then turns out to be someone else's leaves it waiting."""
+    today = local_date(await env.get_current_time())
+    first = notice(today, release_in=timedelta(weeks=10))
+    old = await cases(first)
+    stranger = await cases(notice(today))
+    before = (await old.state()).revision
+    with pytest.raises(WorkflowUpdateFailedError) as err:
+        await old.event({"type": "re_detained", "new_detention_id": stranger.notice.detention_id})
+    expect_rejection(err, ErrorType.NOTICE_CONFLICT)
+    state = await old.state()
+    assert state.revision == before and state.next_case_id is None and state.phase != Phase.CLOSED
+
+    mistyped = notice(today)
+    await old.event({"type": "re_detained", "new_detention_id": mistyped.detention_id})
+    other = await cases(mistyped)
+    # Time skips only once the new case's activities are done: its check has been made.
+    await env.sleep(timedelta(hours=1))
+    checked = await other.state()
+    assert checked.previous_case_checked and checked.previous_case_id is None
+    state = await old.state()
+    assert state.phase != Phase.CLOSED and state.next_case_id == mistyped.case_id
+
+
 async def test_moves_away(env, cases):
     """7. Registers in Breda before release: a transfer task, then closed as moved."""
     case = await cases(notice(local_date(await env.get_current_time())))
