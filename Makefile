@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install browser lint bench bench-read-model bench-faults bench-pages chaos screenshots histories clean
+.PHONY: run test install browser lint bench bench-read-model bench-faults bench-pages bench-replay bench-cold chaos screenshots histories clean
 
 $(STAMP): pyproject.toml web/assets/package-lock.json
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,12 @@ bench-faults: $(STAMP)
 
 bench-pages: $(STAMP)
 	$(VENV)/bin/python bench/pages.py
+
+bench-replay: $(STAMP)
+	$(VENV)/bin/python bench/replay.py
+
+bench-cold: $(STAMP)
+	$(VENV)/bin/python bench/cold_case.py
 
 chaos: $(STAMP)
 	$(VENV)/bin/python bench/chaos.py

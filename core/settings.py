@@ -202,6 +202,16 @@ class Settings(BaseSettings):
     )
     retention_batch_size: int = Field(default=100, ge=1, le=1000, description="cases a pass erases at once")
 
+    # How much one worker process takes on (docs/operations.md, "Worker settings").
+    worker_cached_cases: int = Field(
+        default=1000,
+        ge=0,
+        le=100_000,
+        description="workflow runs a worker keeps in memory (its sticky cache); beyond it a case is replayed",
+    )
+    worker_workflow_tasks: int = Field(default=100, ge=2, le=1000, description="workflow tasks a worker runs at once")
+    worker_activities: int = Field(default=100, ge=1, le=1000, description="activities a worker runs at once")
+
     intake_enabled: bool = Field(default=True, description="read the justice message box on a schedule")
     intake_every: timedelta = Field(
         default=timedelta(minutes=1), gt=timedelta(0), description="how often the message box is read (ISO 8601)"

@@ -158,6 +158,9 @@ async def _case_worker(
             partners,
             intake=intake_activities(settings, engine, client),
             notifications=NotificationActivities(partners.delivery),
+            cached_cases=settings.worker_cached_cases,
+            workflow_tasks=settings.worker_workflow_tasks,
+            concurrent_activities=settings.worker_activities,
         ),
     ):
         yield

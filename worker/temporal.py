@@ -39,6 +39,9 @@ def build_worker(
     retention: RetentionActivities | None = None,
     intake: IntakeActivities | None = None,
     notifications: NotificationActivities | None = None,
+    cached_cases: int = 1000,
+    workflow_tasks: int = 100,
+    concurrent_activities: int = 100,
 ) -> Worker:
     """The worker; ``partners``: the partner activities (``worker.partners``), if any."""
     notifications = notifications or NotificationActivities()
@@ -75,5 +78,8 @@ def build_worker(
             links.claim_previous_case,
         ],
         # The projection writer uses a blocking database driver: it runs in threads.
-        activity_executor=ThreadPoolExecutor(max_workers=8),
+        activity_executor=ThreadPoolExecutor(max_workers=concurrent_activities),
+        max_cached_workflows=cached_cases,
+        max_concurrent_workflow_tasks=workflow_tasks,
+        max_concurrent_activities=concurrent_activities,
     )

@@ -88,6 +88,16 @@ with workflow.unsafe.imports_passed_through():
     from domain.retention import EraseOffenceInput, OffenceErasure
 
 
+# A run's history stays small whatever the case's age, so that a worker picking a case up
+# cold replays little: the case continues as new after a change of phase, and once a run
+# has this many events. At a timer's wake only (``HANDOVER_AFTER`` without a change), never
+# straight after an update: an update that arrives while a run hands over is retried on
+# the new run by a real server, but not by the time-skipping test server.
+RUN_EVENTS = 400
+# How long a run due to hand over waits without a change before it does.
+HANDOVER_AFTER = timedelta(minutes=1)
+
+
 def _reject(error_type: str, message: str) -> ApplicationError:
     return ApplicationError(message, type=error_type, non_retryable=True)
 
@@ -115,6 +125,10 @@ class CaseWorkflow:
         self._search_attributes: dict[str, object] = {}
         # This run's history holds data that has since been erased: hand over to a new run.
         self._renew_run = False
+        # The phase this run began in (after its first pass): a run covers one phase at most.
+        self._run_phase: Phase | None = None
+        # Whether this pass of the loop began with a timer, not with a handler's change.
+        self._woke_by_timer = False
         # The conversations with partner systems, beside the case's own loop.
         self._follow_ups = FollowUps()
         if input.state is None:
@@ -146,7 +160,7 @@ class CaseWorkflow:
                 continue
             if self._state.phase == Phase.CLOSED and not self._changed:
                 break
-            if self._renew_run or workflow.info().is_continue_as_new_suggested():
+            if self._run_is_done():
                 # A conversation still running stops here (an activity does not outlive
                 # its run); the next run takes it up again, for the time that is left.
                 await self._follow_ups.stop()
@@ -162,13 +176,19 @@ class CaseWorkflow:
                     )
                 continue
             wake = planning.next_wake(self._state, workflow.now(), tipping)
+            if self._handover_due():
+                # A run due to hand over does so after a quiet moment, at a timer's wake.
+                quiet = workflow.now() + HANDOVER_AFTER
+                wake = min(wake, quiet) if wake else quiet
             # One timer per case: sleep until the nearest rung, opening or tipping point,
             # or until a handler changes the case, whichever comes first.
             timeout = (wake - workflow.now()) if wake else None
+            self._woke_by_timer = False
             try:
                 await workflow.wait_condition(lambda: self._changed, timeout=timeout)
             except TimeoutError:
                 self._state.revision += 1
+                self._woke_by_timer = True
         # Closed: what a partner would still say changes nothing.
         await self._follow_ups.stop()
         state = self._state
@@ -190,6 +210,25 @@ class CaseWorkflow:
             workflow.logger.warning("the closing of %s could not be announced", state.case_id)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._summary()
+
+    def _run_is_done(self) -> bool:
+        """Whether this run hands over to a new one: data erased, or Temporal's suggestion;
+        at a timer's wake also a new phase, or a history grown to ``RUN_EVENTS``."""
+        state, info = self._state, workflow.info()
+        if state.phase == Phase.CLOSED:
+            return False
+        if self._run_phase is None:
+            self._run_phase = state.phase
+        if self._renew_run or info.is_continue_as_new_suggested():
+            return True
+        return self._woke_by_timer and self._handover_due()
+
+    def _handover_due(self) -> bool:
+        """A new phase since this run began, or a run grown to ``RUN_EVENTS``."""
+        state = self._state
+        if state.phase == Phase.CLOSED or self._run_phase is None:
+            return False
+        return state.phase != self._run_phase or workflow.info().get_current_history_length() >= RUN_EVENTS
 
     # ------------------------------------------------------------------ the person's cases
 

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
@@ -146,13 +146,29 @@ class CaseDriver:
         return sum(1 for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes"))
 
     async def keep_history(self, name: str) -> None:
-        await keep_history(self.handle, name)
+        await keep_history(self.client, self.handle.id, name)
 
 
-async def keep_history(handle: WorkflowHandle, name: str) -> None:
-    """With REENTRY_RECORD_HISTORIES=1, store a workflow's history for the replay test."""
+async def run_histories(client: Client, workflow_id: str) -> list[WorkflowHistory]:
+    """The history of every run of a workflow, the first first: from the latest run back
+    along the runs it continued."""
+    histories: list[WorkflowHistory] = []
+    run_id: str | None = None
+    while True:
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        histories.insert(0, history)
+        started = history.events[0].workflow_execution_started_event_attributes
+        if not started.continued_execution_run_id:
+            return histories
+        run_id = started.continued_execution_run_id
+
+
+async def keep_history(client: Client, workflow_id: str, name: str) -> None:
+    """With REENTRY_RECORD_HISTORIES=1, store every run's history for the replay test:
+    ``<name>.json`` for the first run, ``<name>.run2.json`` and on for those it continued as."""
     if os.environ.get("REENTRY_RECORD_HISTORIES"):
-        history = await handle.fetch_history()
         HISTORIES.mkdir(exist_ok=True)
-        data = json.loads(history.to_json())
-        (HISTORIES / f"{name}.json").write_text(json.dumps(data, indent=1) + "\n")
+        for number, history in enumerate(await run_histories(client, workflow_id), start=1):
+            data = json.loads(history.to_json())
+            suffix = "" if number == 1 else f".run{number}"
+            (HISTORIES / f"{name}{suffix}.json").write_text(json.dumps(data, indent=1) + "\n")

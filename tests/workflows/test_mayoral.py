@@ -93,7 +93,7 @@ class NoticeDriver:
             await asyncio.sleep(0.05)
 
     async def keep_history(self, name: str) -> None:
-        await keep_history(self.handle, name)
+        await keep_history(self.env.client, self.handle.id, name)
 
 
 @pytest.fixture

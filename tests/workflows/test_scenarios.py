@@ -24,10 +24,10 @@ from domain.models import (
 )
 from domain.policy import DEFAULT_POLICY_PATH, load_policy, parse_policy
 from tests.helpers import notice
-from tests.workflows.driver import CaseDriver
+from tests.workflows.driver import CaseDriver, run_histories
 from worker.seed import SCREENING as SCREENING_TILBURG  # scenario 1's screening
 from workflows import search_attributes as sa
-from workflows.case import CaseWorkflow
+from workflows.case import RUN_EVENTS, CaseWorkflow
 
 
 def contact(day) -> dict:
@@ -116,6 +116,12 @@ async def test_ordinary_course(env, cases):
     summary = await case.handle.result()
     assert summary.phase == Phase.CLOSED
     assert summary.closed_reason == ClosedReason.AFTERCARE_COMPLETED
+    # Seven months in runs of one phase and at most RUN_EVENTS each (and the events of
+    # the pass that crossed it): what a worker replays to pick the case up stays small.
+    runs = await run_histories(case.client, case.handle.id)
+    phases = {"notified", "planning", "preparing_release", "released"}
+    assert len(runs) >= len(phases), [len(r.events) for r in runs]
+    assert max(len(r.events) for r in runs) <= RUN_EVENTS + 60, [len(r.events) for r in runs]
     await case.keep_history("ordinary_course")
 
 
