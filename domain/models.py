@@ -618,11 +618,26 @@ class CaseState(BaseModel):
 
 
 class StartCaseInput(BaseModel):
-    """Input of a case workflow. ``state`` is set only when a case continues as new."""
+    """Input of a case workflow: a new case's notice and policy, or, when a case continues
+    as new, its whole state, which holds the policy (carried once, not twice)."""
 
     notice: DetentionNotice
-    policy: Policy
+    policy: Policy | None = None
     state: CaseState | None = None
+
+    @model_validator(mode="after")
+    def _policy_of_a_new_case(self) -> StartCaseInput:
+        if self.policy is None and self.state is None:
+            raise ValueError("a new case takes its policy")
+        return self
+
+    @property
+    def case_policy(self) -> Policy:
+        """The policy the case runs on, wherever the input holds it."""
+        if self.state is not None:
+            return self.state.policy
+        assert self.policy is not None  # as _policy_of_a_new_case makes sure
+        return self.policy
 
 
 class NoticeReceipt(BaseModel):

@@ -110,13 +110,13 @@ class CaseWorkflow:
         self._state = input.state or CaseState(
             case_id=notice.case_id,
             notice=notice,
-            policy=input.policy,
+            policy=input.case_policy,
             notified_at=workflow.now(),
             prison=notice.prison,
             expected_release=notice.expected_release,
             short_stay=(
                 notice.expected_release is not None
-                and notice.expected_release - notice.detention_start <= input.policy.short_stay_max
+                and notice.expected_release - notice.detention_start <= input.case_policy.short_stay_max
             ),
         )
         self._changed = False
@@ -132,7 +132,7 @@ class CaseWorkflow:
         # The conversations with partner systems, beside the case's own loop.
         self._follow_ups = FollowUps()
         if input.state is None:
-            self._log(SYSTEM_ACTOR, "case_started", detail=f"policy {input.policy.version}")
+            self._log(SYSTEM_ACTOR, "case_started", detail=f"policy {input.case_policy.version}")
 
     # ------------------------------------------------------------------ run
 
@@ -171,9 +171,7 @@ class CaseWorkflow:
                 # pass writes: then go round once more.
                 await workflow.wait_condition(lambda: workflow.all_handlers_finished() or self._changed)
                 if not self._changed:
-                    workflow.continue_as_new(
-                        StartCaseInput(notice=self._state.notice, policy=self._state.policy, state=self._state)
-                    )
+                    workflow.continue_as_new(StartCaseInput(notice=self._state.notice, state=self._state))
                 continue
             wake = planning.next_wake(self._state, workflow.now(), tipping)
             if self._handover_due():

@@ -436,7 +436,7 @@ async def test_a_case_continued_as_new_keeps_its_state(env, cases, task_queue):
     await case.complete("contact_prison", contact(today))
     state = await case.state()
 
-    carried = StartCaseInput(notice=state.notice, policy=state.policy, state=state)
+    carried = StartCaseInput(notice=state.notice, state=state)
     handle = await env.client.start_workflow(
         CaseWorkflow.run, carried, id=f"{state.case_id}-continued", task_queue=task_queue
     )
