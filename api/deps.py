@@ -26,6 +26,16 @@ def _session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def release(session: Session) -> None:
+    """Give the request's database connection back before the request waits on Temporal.
+
+    A session holds its connection until it closes, and a request may wait seconds for a
+    case to answer: with as many requests in flight as the pool has connections, every
+    other request (and, in one process, the worker's projection writes) would wait for
+    one. The session takes a connection again if the request reads once more."""
+    session.close()
+
+
 def _temporal(request: Request) -> Client:
     return request.app.state.temporal
 
@@ -103,6 +113,7 @@ def case_in_reach(action: Action) -> params.Depends:
         if row is None or not principal.grants(row.municipality):
             note.refused = row is not None
             raise case_not_found(case_id)
+        release(session)
         return CaseInReach(case_id=case_id, principal=principal)
 
     return params.Depends(dependency)
@@ -134,6 +145,7 @@ def notice_in_reach(action: Action) -> params.Depends:
         if row is None or not principal.grants(row.municipality):
             note.refused = row is not None
             raise notice_not_found(notice_id)
+        release(session)
         return NoticeInReach(workflow_id=notice_id, principal=principal)
 
     return params.Depends(dependency)

@@ -10,7 +10,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from api import idempotency
-from api.deps import CaseInReach, PolicyDep, SessionDep, TemporalDep, UpdateTimeoutDep, case_in_reach
+from api.deps import CaseInReach, PolicyDep, SessionDep, TemporalDep, UpdateTimeoutDep, case_in_reach, release
 from api.problems import (
     CASE_PROBLEM_RESPONSES,
     PURPOSE_PROBLEM_RESPONSES,
@@ -90,6 +90,7 @@ async def residents(
     case."""
     wanted = sorted({c for c in case_id if CASE_ID_PATTERN.match(c)})
     known = queries.case_municipalities(session, case_ids=wanted)
+    release(session)
     note = request.state.audit
     note.target = "given_names,surname"
     note.cases = [(c, not principal.grants(m)) for c, m in sorted(known.items())]

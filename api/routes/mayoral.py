@@ -24,6 +24,7 @@ from api.deps import (
     granted_scope,
     notice_in_reach,
     notice_not_found,
+    release,
 )
 from api.pages import Cursor, Limit, ReadModelItem, read_page
 from api.problems import NOTICE_PROBLEM_RESPONSES, PURPOSE_PROBLEM_RESPONSES, Problem, from_update_failure
@@ -109,6 +110,7 @@ async def mayoral_notice(
     request.state.audit.case_id = notice.workflow_id
     existing = notices.notice_row(session, workflow_id=notice.workflow_id)
     principal.sends_for(notice.municipality, existing=existing.municipality if existing else None)
+    release(session)
     try:
         receipt = await answered(
             start_notice(temporal, notice, policy=policy, task_queue=task_queue, timeout=timeout), timeout

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response, status
 from temporalio.client import WorkflowUpdateFailedError
 
-from api.deps import PolicyDep, SessionDep, TaskQueueDep, TemporalDep, UpdateTimeoutDep
+from api.deps import PolicyDep, SessionDep, TaskQueueDep, TemporalDep, UpdateTimeoutDep, release
 from api.problems import PROBLEM_RESPONSES, from_update_failure
 from api.schemas import NoticeBody
 from api.security import Action, Principal, allowed
@@ -37,6 +37,7 @@ async def detention_started(
     request.state.audit.case_id = notice.case_id
     existing = queries.case_row(session, case_id=notice.case_id)
     principal.sends_for(notice.municipality, existing=existing.municipality if existing else None)
+    release(session)
     try:
         receipt = await answered(
             start_case(temporal, notice, policy=policy, task_queue=task_queue, timeout=timeout), timeout

@@ -17,6 +17,7 @@ from api.deps import (
     UpdateTimeoutDep,
     case_in_reach,
     granted_scope,
+    release,
 )
 from api.pages import Cursor, Limit, ReadModelItem, read_page
 from api.problems import CASE_PROBLEM_RESPONSES, PURPOSE_PROBLEM_RESPONSES, case_not_found
@@ -187,6 +188,7 @@ async def _person_keys_of(
     if queries.case_row(session, case_id=case_id, municipalities=principal.scope) is None:
         request.state.audit.refused = True
         raise case_not_found(case_id)
+    release(session)
     state = await case_state(temporal, case_id, timeout)
     return request.app.state.person_keys.every(state.notice.person.bsn)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import asyncio
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
@@ -10,9 +11,13 @@ from sqlalchemy import select
 from sqlmodel import Session
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.app import create_app
+from core.settings import Settings
 from domain.models import local_date
+from store.db import make_engine
 from store.tables import AuditRow
-from tests.helpers import CAROLINE, PRISON, TRUST_TEST_KEY, bearer, next_bsn, notice, settled
+from tests.helpers import CAROLINE, PRISON, STAND_INS, TRUST_TEST_KEY, bearer, next_bsn, notice, settled
+from worker.temporal import build_worker
 from workflows.case import CaseWorkflow
 
 
@@ -332,3 +337,44 @@ async def test_cases_name_their_residents_and_nothing_more(api, engine):
     }
     too_many = await api.get("/v1/cases/residents", params={"case_id": [tilburg] * 51}, headers=anna)
     assert is_problem(too_many, 422)
+
+
+async def test_more_requests_in_flight_than_database_connections_are_all_answered(
+    dev_env, engine, database_url, api_task_queue
+):
+    """A request that waits for a case to answer holds no database connection meanwhile:
+    with one connection for the API and the worker together, four caseworkers who
+    complete a task at the same moment all get their answer."""
+    narrow = make_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=2)
+    app = create_app(
+        settings=Settings(task_queue=api_task_queue, **TRUST_TEST_KEY), temporal_client=dev_env.client, engine=narrow
+    )
+    today = local_date(datetime.now(UTC))
+    try:
+        async with (
+            build_worker(dev_env.client, api_task_queue, narrow, STAND_INS),
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://reentry.test") as api,
+        ):
+            case_ids = []
+            for _ in range(4):
+                started = await api.post(
+                    "/v1/notifications/detention-started", json=notice(today).model_dump(mode="json"), headers=PRISON
+                )
+                assert started.status_code == 201, started.text
+                case_ids.append(started.json()["case_id"])
+            contact = {"outcome": {"kind": "contact", "contacted_on": today.isoformat()}}
+            done = await asyncio.gather(
+                *(
+                    api.post(f"/v1/cases/{c}/tasks/contact_prison/complete", json=contact, headers=CAROLINE)
+                    for c in case_ids
+                )
+            )
+            assert [d.status_code for d in done] == [200] * 4, [d.text for d in done]
+            # And the read model shows each completion, as the answer promised.
+            tasks = await api.get("/v1/tasks", params={"status": "completed", "limit": 200}, headers=CAROLINE)
+            assert tasks.status_code == 200, tasks.text
+            completed = {t["case_id"] for t in tasks.json()["items"] if t["key"] == "contact_prison"}
+            assert completed >= set(case_ids)
+    finally:
+        narrow.dispose()
