@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install browser lint bench bench-read-model bench-faults bench-pages bench-replay bench-cold chaos screenshots histories clean
+.PHONY: run test install browser lint bench bench-budget bench-read-model bench-faults bench-pages bench-replay bench-cold chaos screenshots histories clean
 
 $(STAMP): pyproject.toml web/assets/package-lock.json
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/throughput.py --cases 300
+
+bench-budget: $(STAMP)
+	$(VENV)/bin/python bench/budget.py
 
 bench-read-model: $(STAMP)
 	$(VENV)/bin/python bench/read_model.py

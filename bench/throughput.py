@@ -5,21 +5,23 @@ is downloaded), the reentry worker, a worker for a trivial "bare" workflow, and 
 API under uvicorn on a free local port, all in this process. It then measures:
 
 1. Throughput: ``--cases`` cases started through ``POST /v1/notifications/detention-started``
-   against as many bare workflows started with ``Client.start_workflow``, both with at most
-   ``--concurrency`` requests in flight; wall time gives starts per second.
-   Note the asymmetry: a bare start returns once the server has accepted it, while an
-   API start is an update-with-start that returns only after the worker has run the
-   case's first workflow task.
+   against as many bare workflows started with ``Client.start_workflow`` and as many
+   started by a bare update-with-start, all with at most ``--concurrency`` requests in
+   flight; wall time gives starts per second. A bare start returns once the server has
+   accepted it; an API start, like a bare update-with-start, is an update-with-start
+   that returns only after the worker has run the first workflow task, so the fair
+   comparison for intake is the latter.
 2. Latency: for each started case, one ``POST /v1/cases/{id}/tasks/contact_prison/complete``,
    against one trivial update on each bare workflow; one request at a time, so the
    figures are round trips, not queueing. Reported as p50 and p99.
 
 By default it measures both twice on the same server: with every client encrypting its
-payloads (the product's data converter, as `reentry up` runs it) and without (the
-pydantic converter alone), each with its own worker, API and task queues. The starts run
-one variant after the other; the latency requests alternate, one with, one without, so
-that whatever drifts during the run (the server's database growing, the machine's other
-load) falls on both alike. ``--codec with`` or ``--codec without`` measures one of them.
+payloads and signing every command (the product's data converter and command signing,
+as `reentry up` runs them) and without (the pydantic converter alone), each with its own
+worker, API and task queues. The starts run one variant after the other; the latency
+requests alternate, one with, one without, so that whatever drifts during the run (the
+server's database growing, the machine's other load) falls on both alike. ``--codec with``
+or ``--codec without`` measures one of them.
 
 ``--tracing both`` measures each of those traced and not traced, the same way: traced,
 the API, the Temporal clients and the workers make their spans as ``REENTRY_OTEL_EXPORTER=otlp``
@@ -61,7 +63,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.trace import TracerProvider
 from sqlalchemy import Engine
 from temporalio import workflow
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
@@ -71,6 +74,7 @@ from api.app import create_app
 from bench.arguments import positive
 from core.codec import Keyring, new_key_line
 from core.settings import Settings, sqlite_url
+from core.signing import CommandSigning
 from core.temporal import data_converter, tracing_interceptor
 from core.tracing import tracer_provider
 from domain.models import local_date
@@ -199,6 +203,20 @@ class Bare:
     async def start(self, workflow_id: str) -> WorkflowHandle[BareWorkflow, None]:
         return await self.client.start_workflow(BareWorkflow.run, id=workflow_id, task_queue=self.task_queue)
 
+    async def update_with_start(self, workflow_id: str) -> None:
+        """Start a workflow and wait for its first update, as the API starts a case."""
+        operation = WithStartWorkflowOperation(
+            BareWorkflow.run,
+            id=workflow_id,
+            task_queue=self.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        touched = await self.client.execute_update_with_start_workflow(
+            BareWorkflow.touch, start_workflow_operation=operation
+        )
+        if touched != 1:
+            raise BenchError(f"update-with-start {workflow_id}: expected the first update, got {touched}")
+
     async def update(self, handle: WorkflowHandle[BareWorkflow, None]) -> None:
         touched = await handle.execute_update(BareWorkflow.touch)
         if touched != 1:
@@ -217,6 +235,7 @@ def expect(response: httpx.Response, status: int, what: str) -> None:
 class Results:
     api_seconds: float
     bare_seconds: float
+    bare_with_start_seconds: float
     api_latency: Latency
     bare_latency: Latency
 
@@ -247,6 +266,7 @@ class Started:
     handles: list[WorkflowHandle[BareWorkflow, None]]
     case_ids: list[str]
     bare_seconds: float
+    bare_with_start_seconds: float
     api_seconds: float
 
 
@@ -266,9 +286,13 @@ async def start_all(variant: Running, name: str, cases: int, concurrency: int) -
 
     handles, bare_seconds = await bounded(cases, concurrency, lambda i: bare.start(bare_ids[i]))
     await asyncio.sleep(SETTLE)
+    _, bare_with_start_seconds = await bounded(
+        cases, concurrency, lambda i: bare.update_with_start(f"{bare_ids[i]}-uws")
+    )
+    await asyncio.sleep(SETTLE)
     case_ids, api_seconds = await bounded(cases, concurrency, lambda i: api.start_case(notices[i]))
     await asyncio.sleep(SETTLE)
-    return Started(handles, case_ids, bare_seconds, api_seconds)
+    return Started(handles, case_ids, bare_seconds, bare_with_start_seconds, api_seconds)
 
 
 async def measure(variants: Sequence[Running], cases: int, concurrency: int) -> list[Results]:
@@ -286,6 +310,7 @@ async def measure(variants: Sequence[Running], cases: int, concurrency: int) -> 
         Results(
             api_seconds=s.api_seconds,
             bare_seconds=s.bare_seconds,
+            bare_with_start_seconds=s.bare_with_start_seconds,
             api_latency=Latency.of(api),
             bare_latency=Latency.of(bare),
         )
@@ -317,8 +342,11 @@ async def serve_api(server: uvicorn.Server, sock: socket.socket) -> asyncio.Task
 
 CONVERTERS: dict[str, Callable[[], DataConverter]] = {
     "without codec": lambda: pydantic_data_converter,
-    "with codec": lambda: data_converter(Keyring.parse(new_key_line("bench"))),
+    "with codec": lambda: data_converter(BENCH_KEYRING),
 }
+BENCH_KEYRING = Keyring.parse(new_key_line("bench"))
+# With the codec, commands are signed too, as in service: the worker made from the client checks them.
+SIGNING: dict[str, list[CommandSigning]] = {"without codec": [], "with codec": [CommandSigning(BENCH_KEYRING)]}
 
 
 @asynccontextmanager
@@ -406,7 +434,7 @@ async def bench(
                     env.client.service_client,
                     namespace=env.client.namespace,
                     data_converter=CONVERTERS[variant.codec](),
-                    interceptors=[tracing_interceptor(traced)] if traced else [],
+                    interceptors=[*SIGNING[variant.codec], *([tracing_interceptor(traced)] if traced else [])],
                 )
                 api, bare = await stacks.enter_async_context(stack(client, engine, concurrency, traced))
                 running.append(Running(variant, api, bare))
@@ -433,8 +461,13 @@ def report(
         print(f"== {variant.name}")
         print(f"starts per second (at most {concurrency} in flight)")
         print(f"  API cases started       {api_rate:8.1f} /s   ({cases} in {result.api_seconds:.2f} s)")
+        with_start_rate = cases / result.bare_with_start_seconds
         print(f"  bare workflows started  {bare_rate:8.1f} /s   ({cases} in {result.bare_seconds:.2f} s)")
+        print(
+            f"  bare update-with-start  {with_start_rate:8.1f} /s   ({cases} in {result.bare_with_start_seconds:.2f} s)"
+        )
         print(f"  ratio API / bare        {api_rate / bare_rate:8.2f}")
+        print(f"  ratio API / bare u-w-s  {api_rate / with_start_rate:8.2f}")
         print()
         print("latency, one request at a time        p50         p99")
         print(f"  API complete task      {api.p50:8.1f} ms  {api.p99:8.1f} ms")
