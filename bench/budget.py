@@ -44,18 +44,15 @@ import httpx  # noqa: E402
 import uvicorn  # noqa: E402
 from sqlalchemy import Engine, event  # noqa: E402
 from sqlmodel import Session  # noqa: E402
-from temporalio.client import Client  # noqa: E402
-from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
 from api.app import create_app  # noqa: E402
 from api.schemas import CompleteTaskBody  # noqa: E402
 from bench.arguments import positive  # noqa: E402
+from bench.servers import dev_server, service_client  # noqa: E402
 from bench.throughput import Bare, BareWorkflow, listening_socket, serve_api  # noqa: E402
 from core.codec import Keyring, new_key_line  # noqa: E402
 from core.settings import Settings, sqlite_url  # noqa: E402
-from core.signing import CommandSigning  # noqa: E402
-from core.temporal import data_converter  # noqa: E402
 from domain.models import CompleteTaskInput, local_date  # noqa: E402
 from domain.projection import project  # noqa: E402
 from store import audit, queries  # noqa: E402
@@ -63,7 +60,6 @@ from store.db import make_engine, upgrade  # noqa: E402
 from store.projection import write_projection  # noqa: E402
 from tests.helpers import CAROLINE, PRISON, TRUST_TEST_KEY, advice_requested, notice, registered_here  # noqa: E402
 from worker.temporal import build_worker  # noqa: E402
-from workflows import search_attributes  # noqa: E402
 from workflows.case import CaseWorkflow  # noqa: E402
 
 TASK = "contact_prison"
@@ -106,20 +102,10 @@ def sqlite_synchronous(url: str, mode: str) -> Engine:
 
 
 async def bench(cases: int, database_url: str | None) -> None:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(Path(sys.prefix) / "bin" / "temporal"),
-        search_attributes=search_attributes.ALL,
-        ui=False,
-        dev_server_log_level="error",
-    )
+    env = await dev_server()
     scratch = tempfile.TemporaryDirectory(prefix="reentry-budget-")
     keyring = Keyring.parse(new_key_line("bench"))
-    client = Client(
-        env.client.service_client,
-        namespace=env.client.namespace,
-        data_converter=data_converter(keyring),
-        interceptors=[CommandSigning(keyring)],
-    )
+    client = service_client(env, keyring)
     url = database_url or sqlite_url(Path(scratch.name))
     try:
         upgrade(url)

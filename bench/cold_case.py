@@ -36,19 +36,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
 from temporalio.client import Client  # noqa: E402
-from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from api.app import create_app  # noqa: E402
 from bench.arguments import positive  # noqa: E402
+from bench.servers import dev_server, service_client  # noqa: E402
 from core.codec import Keyring, new_key_line  # noqa: E402
 from core.settings import Settings, sqlite_url  # noqa: E402
-from core.signing import CommandSigning  # noqa: E402
-from core.temporal import data_converter  # noqa: E402
 from domain.models import local_date  # noqa: E402
 from store.db import make_engine, upgrade  # noqa: E402
 from tests.helpers import CAROLINE, PRISON, TRUST_TEST_KEY, advice_requested, notice, registered_here  # noqa: E402
 from worker.temporal import build_worker  # noqa: E402
-from workflows import search_attributes  # noqa: E402
 from workflows.case import HANDOVER_AFTER  # noqa: E402
 
 
@@ -97,20 +94,10 @@ async def main() -> None:
     args = parser.parse_args()
     ages = [int(a) for a in args.ages.split(",")]
 
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(Path(sys.prefix) / "bin" / "temporal"),
-        search_attributes=search_attributes.ALL,
-        ui=False,
-        dev_server_log_level="error",
-    )
+    env = await dev_server()
     scratch = tempfile.TemporaryDirectory(prefix="reentry-cold-")
     keyring = Keyring.parse(new_key_line("bench"))
-    client = Client(
-        env.client.service_client,
-        namespace=env.client.namespace,
-        data_converter=data_converter(keyring),
-        interceptors=[CommandSigning(keyring)],
-    )
+    client = service_client(env, keyring)
     try:
         url = sqlite_url(Path(scratch.name))
         upgrade(url)

@@ -41,11 +41,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
 import uvicorn
-from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from bench import read_model
 from bench.arguments import positive
+from bench.servers import dev_server
 from bench.throughput import listening_socket, serve_api
 from core.settings import Settings
 from core.temporal import data_converter
@@ -54,7 +54,6 @@ from store.db import make_engine, upgrade
 from tests.helpers import PRISON, STAND_INS, TEST_KEYRING, TRUST_TEST_KEY, notice
 from web.site import install
 from worker.temporal import build_worker
-from workflows import search_attributes
 
 MUNICIPALITY = "0855"
 INBOX_GOAL_MS, CASE_GOAL_MS = 100.0, 200.0
@@ -78,13 +77,7 @@ async def timed(http: httpx.AsyncClient, path: str, iterations: int) -> list[flo
 
 
 async def bench(cases: int, iterations: int) -> list[tuple[str, list[float], float]]:
-    env = await WorkflowEnvironment.start_local(
-        data_converter=data_converter(TEST_KEYRING),
-        dev_server_existing_path=str(Path(sys.prefix) / "bin" / "temporal"),
-        search_attributes=search_attributes.ALL,
-        ui=False,
-        dev_server_log_level="error",
-    )
+    env = await dev_server(data_converter=data_converter(TEST_KEYRING))
     engine = make_engine(read_model.BENCH_URL)
     queue = f"bench-pages-{uuid.uuid4()}"
     settings = Settings(task_queue=queue, **TRUST_TEST_KEY)

@@ -67,11 +67,11 @@ from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from api.app import create_app
 from bench.arguments import positive
+from bench.servers import dev_server
 from core.codec import Keyring, new_key_line
 from core.settings import Settings, sqlite_url
 from core.signing import CommandSigning
@@ -81,7 +81,6 @@ from domain.models import local_date
 from store.db import make_engine, upgrade
 from tests.helpers import TRUST_TEST_KEY, advice_requested, bearer, notice, registered_here
 from worker.temporal import build_worker
-from workflows import search_attributes
 
 WARMUP = 5
 TASK_KEY = "contact_prison"
@@ -409,12 +408,7 @@ class OtlpSink:
 async def bench(
     cases: int, concurrency: int, database_url: str | None, variants: Sequence[Variant]
 ) -> tuple[list[Results], OtlpSink]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(Path(sys.prefix) / "bin" / "temporal"),
-        search_attributes=search_attributes.ALL,
-        ui=False,
-        dev_server_log_level="error",
-    )
+    env = await dev_server()
     scratch = tempfile.TemporaryDirectory(prefix="reentry-bench-")
     sink = OtlpSink()
     # Spans as `REENTRY_OTEL_EXPORTER=otlp` sends them: redacted, in batches, over HTTP.
